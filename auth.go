@@ -1,0 +1,465 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/typedauth/auth/scopes"
+)
+
+// Auth authenticates requests and produces a principal of type P. It pairs a
+// [Scheme], which extracts the raw credential, with a verifier, which turns
+// the credential into a P. Derived auths ([ScopedAuth.Requires], [Then],
+// [AnyOf]) are Auths too, so each of them can guard a handler, a router group
+// or be resolved by hand with [Auth.Authenticate].
+//
+// An Auth is immutable after construction and safe for concurrent use. The
+// zero Auth rejects every request with status 500; build one with [New],
+// [NewScoped] or a package such as jwt or apikey.
+type Auth[P any] struct {
+	s          *settings
+	challenges []Challenge
+	resolve    resolver[P]
+}
+
+// resolver authenticates r. It returns a context carrying the principals of
+// earlier stages (see Then), the principal, or an error. A missing credential
+// is reported as an error matching ErrNoCredential.
+type resolver[P any] func(ctx context.Context, r *http.Request) (context.Context, P, error)
+
+// Guarder is the view of an [Auth] that does not depend on its principal
+// type. Framework adapters accept it, so they need no type parameters.
+type Guarder interface {
+	// Guard returns middleware that rejects requests without a valid
+	// credential and stores the principal in the request context.
+	Guard(next http.Handler) http.Handler
+	// Optional returns middleware that lets requests without a credential
+	// through with no principal.
+	Optional(next http.Handler) http.Handler
+	// Protect authenticates r. On success it returns r with the principal in
+	// its context and true; on failure it writes the error response to w and
+	// returns false.
+	Protect(w http.ResponseWriter, r *http.Request) (*http.Request, bool)
+	// ProtectOptional is Protect for requests that may carry no credential:
+	// those are returned unchanged, with true.
+	ProtectOptional(w http.ResponseWriter, r *http.Request) (*http.Request, bool)
+}
+
+var _ Guarder = (*Auth[Claims])(nil)
+
+// New returns an Auth that reads credentials with scheme and turns them into
+// principals with verify. verify receives the request's context and a
+// credential that is non-empty and at most [DefaultMaxCredentialLength] bytes
+// (see [WithMaxCredentialLength]).
+//
+// verify rejects a credential by returning an error that says what went
+// wrong: [ErrInvalidCredential] (or [Unauthorized] for a specific public
+// detail) for a bad credential, 401; [ErrForbidden] or [Forbidden], 403;
+// [ErrUnavailable] or [Unavailable] when a backend it depends on is down,
+// 503. Any other error is treated as an internal failure: 500, with a generic
+// detail, never disguised as 401.
+//
+// New panics if scheme or verify is nil.
+func New[P any](scheme Scheme, verify func(ctx context.Context, raw string) (P, error), opts ...Option) *Auth[P] {
+	if scheme == nil {
+		panic("auth: New: nil scheme")
+	}
+	if verify == nil {
+		panic("auth: New: nil verify func")
+	}
+	s := newSettings(opts)
+	maxLen, absent := s.maxLen, s.absent
+	tooLong := &Error{Status: http.StatusUnauthorized, Detail: "Credential is too long", Code: CodeInvalidToken,
+		Err: fmt.Errorf("%w: credential longer than %d bytes", ErrInvalidCredential, maxLen)}
+	return &Auth[P]{
+		s:          s,
+		challenges: s.challenges,
+		resolve: func(ctx context.Context, r *http.Request) (context.Context, P, error) {
+			var zero P
+			raw, err := scheme(r)
+			if err != nil {
+				if errors.Is(err, ErrNoCredential) {
+					return ctx, zero, absent
+				}
+				return ctx, zero, err
+			}
+			if raw == "" {
+				return ctx, zero, absent
+			}
+			if len(raw) > maxLen {
+				return ctx, zero, tooLong
+			}
+			p, err := verify(ctx, raw)
+			if err != nil {
+				return ctx, zero, err
+			}
+			return ctx, p, nil
+		},
+	}
+}
+
+// Authenticate resolves the principal of r without writing a response. On
+// failure it returns an [*Error] (as error) whose status and challenges are
+// what [Auth.Guard] would send. A request without a credential gives an
+// error matching [ErrNoCredential].
+func (a *Auth[P]) Authenticate(r *http.Request) (P, error) {
+	_, p, err := a.run(r)
+	if err != nil {
+		return p, a.asError(err)
+	}
+	return p, nil
+}
+
+// run calls the resolver, treating a zero Auth as an internal failure.
+func (a *Auth[P]) run(r *http.Request) (context.Context, P, error) {
+	if a == nil || a.resolve == nil {
+		var zero P
+		return r.Context(), zero, errZeroAuth
+	}
+	return a.resolve(r.Context(), r)
+}
+
+var errZeroAuth = errors.New("auth: use of a zero or nil Auth; build one with auth.New")
+
+// asError classifies err and attaches a's challenges unless a member of an
+// AnyOf already attached its own.
+func (a *Auth[P]) asError(err error) *Error {
+	e := AsError(err)
+	if e.Challenges == nil && a != nil {
+		e.Challenges = a.challenges
+	}
+	return e
+}
+
+func (a *Auth[P]) fail(w http.ResponseWriter, r *http.Request, err error) {
+	write := WriteError
+	if a != nil && a.s != nil {
+		write = a.s.writeError
+	}
+	write(w, r, a.asError(err))
+}
+
+// Protect authenticates r. On success it returns a shallow copy of r whose
+// context carries the principal (and, for an Auth built with [Then], the
+// principal of every earlier stage), and true. On failure it writes the error
+// response with the Auth's error writer and returns nil and false. Framework
+// adapters use it; most code wants [Auth.Guard].
+func (a *Auth[P]) Protect(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	ctx, p, err := a.run(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return nil, false
+	}
+	return r.WithContext(NewContext(ctx, p)), true
+}
+
+// ProtectOptional is [Auth.Protect] for routes where a credential is
+// optional: a request without one is returned unchanged, with true. A
+// credential that is present but invalid is still rejected.
+func (a *Auth[P]) ProtectOptional(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	ctx, p, err := a.run(r)
+	if err != nil {
+		if isAbsent(err) {
+			return r, true
+		}
+		a.fail(w, r, err)
+		return nil, false
+	}
+	return r.WithContext(NewContext(ctx, p)), true
+}
+
+func isAbsent(err error) bool {
+	return err == errAbsent || errors.Is(err, ErrNoCredential)
+}
+
+// Guard returns middleware that authenticates each request before calling
+// next. Requests without a credential get 401 with a bare challenge; requests
+// with an invalid one get 401 with error="invalid_token" (400 with
+// error="invalid_request" when the header cannot be read); requests lacking a
+// required scope get 403. The handler finds the principal with [From]. Guard
+// never writes a verifier's or loader's error text to the client.
+//
+// One Guard can protect a whole subtree of an [http.ServeMux]:
+//
+//	mux.Handle("/admin/", a.Guard(adminMux))
+func (a *Auth[P]) Guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r, ok := a.Protect(w, r); ok {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// Optional returns middleware that authenticates requests that carry a
+// credential and lets those without one through with no principal in the
+// context ([From] reports false). An invalid credential is still rejected:
+// a client that sends a bad token learns so rather than being served as
+// anonymous.
+func (a *Auth[P]) Optional(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r, ok := a.ProtectOptional(w, r); ok {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// Handler returns a guarded handler that receives the principal as an
+// argument, so that it never touches the context:
+//
+//	mux.Handle("GET /me", currentUser.Handler(func(w http.ResponseWriter, r *http.Request, u User) {
+//		fmt.Fprintln(w, u.Name)
+//	}))
+//
+// The principal is in the request context as well, as with [Auth.Guard].
+func (a *Auth[P]) Handler(h func(w http.ResponseWriter, r *http.Request, p P)) http.Handler {
+	if h == nil {
+		panic("auth: Handler: nil handler func")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, p, err := a.run(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		h(w, r.WithContext(NewContext(ctx, p)), p)
+	})
+}
+
+// Description returns the OpenAPI security scheme recorded with
+// [WithDescription], or the zero Description.
+func (a *Auth[P]) Description() Description {
+	if a == nil || a.s == nil {
+		return Description{}
+	}
+	return a.s.description
+}
+
+// Challenges returns the WWW-Authenticate challenges that a sends with a 401.
+func (a *Auth[P]) Challenges() []Challenge {
+	if a == nil {
+		return nil
+	}
+	return append([]Challenge(nil), a.challenges...)
+}
+
+// ScopedAuth is an [Auth] whose principals carry scopes, such as the claims of
+// an OAuth 2.0 access token. [ScopedAuth.Requires] narrows it to the requests
+// whose principal holds given scopes. Used directly (it embeds *Auth[P]), it
+// checks no scope.
+type ScopedAuth[P any] struct {
+	*Auth[P]
+	validator scopes.Validator
+	scopesOf  func(P) scopes.Set
+}
+
+// NewScoped returns a [ScopedAuth] whose principals' scopes are read by
+// scopesOf. When scopesOf is nil, the scopes are read with [ClaimsScopes] if
+// P is [Claims], and with the Scopes method if P implements [Scoper];
+// otherwise NewScoped panics. Scopes are matched with the validator of
+// [WithScopeValidator], by default [scopes.Hierarchical].
+//
+// This is the custom token auth of the seed's "subclass ScopesAuth": any
+// verifier that returns claims gets scope enforcement.
+func NewScoped[P any](scheme Scheme, verify func(ctx context.Context, raw string) (P, error), scopesOf func(P) scopes.Set, opts ...Option) *ScopedAuth[P] {
+	return Scoped(New(scheme, verify, opts...), scopesOf)
+}
+
+// Scoped adds scope enforcement to an existing Auth, reading scopes as
+// [NewScoped] does. The validator is the one given to a with
+// [WithScopeValidator], or [scopes.Hierarchical].
+func Scoped[P any](a *Auth[P], scopesOf func(P) scopes.Set) *ScopedAuth[P] {
+	if a == nil || a.resolve == nil {
+		panic("auth: Scoped: nil or zero Auth")
+	}
+	if scopesOf == nil {
+		var zero P
+		switch any(zero).(type) {
+		case Claims:
+			scopesOf = func(p P) scopes.Set { return ClaimsScopes(any(p).(Claims)) }
+		case Scoper:
+			scopesOf = func(p P) scopes.Set { return any(p).(Scoper).Scopes() }
+		default:
+			if _, ok := any(&zero).(Scoper); ok {
+				panic(fmt.Sprintf("auth: Scoped: %T has a pointer-receiver Scopes method; give a scope reader", zero))
+			}
+			panic(fmt.Sprintf("auth: Scoped: cannot read scopes from %T; give a scope reader", zero))
+		}
+	}
+	v := a.s.validator
+	if v == nil {
+		v = scopes.NewHierarchical(nil)
+	}
+	return &ScopedAuth[P]{Auth: a, validator: v, scopesOf: scopesOf}
+}
+
+// Validator returns the scope validator of a.
+func (a *ScopedAuth[P]) Validator() scopes.Validator { return a.validator }
+
+// Requires returns an Auth that accepts a request only when its principal
+// holds every one of the required scopes, as judged by a's validator. A
+// principal lacking one gets 403 with the detail
+// "Token is missing required scope: <scope>" and the challenge
+// Bearer error="insufficient_scope", scope="<required scopes>".
+//
+// The required scopes are checked here, once: Requires panics if one is
+// empty, longer than [scopes.MaxLength] or holds a space or another
+// character RFC 6749 does not allow, since that is a programming error. With
+// no scope, the result accepts every principal that a accepts.
+func (a *ScopedAuth[P]) Requires(required ...string) *Auth[P] {
+	required = append([]string(nil), required...)
+	denials := make([]*Error, len(required))
+	for i, s := range required {
+		if err := scopes.Check(s); err != nil {
+			panic(fmt.Sprintf("auth: Requires(%s): %v", quoteAll(required), err))
+		}
+		denials[i] = &Error{
+			Status: http.StatusForbidden,
+			Detail: DetailMissingScope + s,
+			Code:   CodeInsufficientScope,
+			Scope:  required,
+			Err:    &ScopeError{Missing: s, Required: required},
+		}
+	}
+	inner, validator, scopesOf := a.resolve, a.validator, a.scopesOf
+	return &Auth[P]{
+		s:          a.s,
+		challenges: a.challenges,
+		resolve: func(ctx context.Context, r *http.Request) (context.Context, P, error) {
+			ctx, p, err := inner(ctx, r)
+			if err != nil {
+				return ctx, p, err
+			}
+			granted := scopesOf(p)
+			for i, s := range required {
+				if !validator.HasScope(s, granted) {
+					var zero P
+					return ctx, zero, denials[i]
+				}
+			}
+			return ctx, p, nil
+		},
+	}
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// ScopeError is the cause of a 403 for a missing scope.
+type ScopeError struct {
+	// Missing is the first required scope the principal lacked.
+	Missing string
+	// Required lists every scope the route requires.
+	Required []string
+}
+
+func (e *ScopeError) Error() string { return "auth: missing required scope " + e.Missing }
+
+// Is reports that a ScopeError is an [ErrForbidden].
+func (e *ScopeError) Is(target error) bool { return target == ErrForbidden }
+
+// Then returns an Auth whose principal is load(ctx, p) for the principal p
+// that a produced, after a's verification and scope checks. It is how a
+// handler receives a typed User rather than claims:
+//
+//	currentUser := auth.Then(tokens.Requires("documents:edit"), loadUser)
+//
+// load finds p in ctx too (with [From]), and so does the handler: every
+// stage's principal stays in the request context under its own type. Thens
+// compose: Then(Then(a, f), g) is valid.
+//
+// load reports an authentication outcome with the errors of this package —
+// [Unauthorized] or [ErrInvalidCredential] for an unknown user (401),
+// [Forbidden] or [ErrForbidden] (403) — and they keep their status. Any
+// other error, such as a database failure, is a 500 whose text the client
+// never sees: never disguised as 401.
+//
+// Then panics if a or load is nil.
+func Then[P, U any](a *Auth[P], load func(ctx context.Context, p P) (U, error)) *Auth[U] {
+	if a == nil || a.resolve == nil {
+		panic("auth: Then: nil or zero Auth")
+	}
+	if load == nil {
+		panic("auth: Then: nil loader")
+	}
+	inner := a.resolve
+	return &Auth[U]{
+		s:          a.s,
+		challenges: a.challenges,
+		resolve: func(ctx context.Context, r *http.Request) (context.Context, U, error) {
+			var zero U
+			ctx, p, err := inner(ctx, r)
+			if err != nil {
+				return ctx, zero, err
+			}
+			ctx = NewContext(ctx, p)
+			u, err := load(ctx, p)
+			if err != nil {
+				if isAbsent(err) {
+					// A loader cannot un-send a credential: its "no
+					// credential" is a rejection of the one it was given.
+					err = &Error{Status: http.StatusUnauthorized, Detail: detailInvalid, Code: CodeInvalidToken, Err: err}
+				}
+				return ctx, zero, err
+			}
+			return ctx, u, nil
+		},
+	}
+}
+
+// AnyOf returns an Auth that accepts any of several credentials that resolve
+// to one principal type, as Envoy's requires_any does: a JWT or an API key,
+// both loaded into the same User with [Then]. The auths are tried in order;
+// the first whose scheme finds a credential decides, and its verdict stands
+// (a bad JWT is not retried as an API key). When none finds a credential,
+// the 401 carries every auth's challenge.
+//
+// The error writer and description are those of the first auth. AnyOf panics
+// if given no auth or a nil one.
+func AnyOf[P any](auths ...*Auth[P]) *Auth[P] {
+	if len(auths) == 0 {
+		panic("auth: AnyOf needs at least one Auth")
+	}
+	var challenges []Challenge
+	for i, a := range auths {
+		if a == nil || a.resolve == nil {
+			panic(fmt.Sprintf("auth: AnyOf: Auth %d is nil or zero", i))
+		}
+	next:
+		for _, c := range a.challenges {
+			for _, have := range challenges {
+				if have == c {
+					continue next
+				}
+			}
+			challenges = append(challenges, c)
+		}
+	}
+	auths = append([]*Auth[P](nil), auths...)
+	return &Auth[P]{
+		s:          auths[0].s,
+		challenges: challenges,
+		resolve: func(ctx context.Context, r *http.Request) (context.Context, P, error) {
+			for _, a := range auths {
+				ctx2, p, err := a.resolve(ctx, r)
+				if err == nil {
+					return ctx2, p, nil
+				}
+				if isAbsent(err) {
+					continue
+				}
+				var zero P
+				return ctx, zero, a.asError(err)
+			}
+			var zero P
+			return ctx, zero, errAbsent
+		},
+	}
+}

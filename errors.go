@@ -1,0 +1,354 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// kind is the type of the category sentinels. A kind matches its parent with
+// errors.Is, so ErrNoCredential is also an ErrUnauthorized.
+type kind struct {
+	msg    string
+	parent error
+}
+
+func (k *kind) Error() string { return k.msg }
+
+func (k *kind) Is(target error) bool { return k.parent != nil && target == k.parent }
+
+// Categories of failure. Every error that this module returns matches exactly
+// one of ErrUnauthorized, ErrForbidden and ErrUnavailable with [errors.Is],
+// or is an internal failure (status 500) that matches none of them.
+var (
+	// ErrUnauthorized is the category of every authentication failure: no
+	// credential, or one that is malformed or invalid.
+	ErrUnauthorized error = &kind{msg: "auth: unauthorized"}
+
+	// ErrNoCredential means the request carries no credential for the
+	// scheme. A Scheme may return it (or "" and nil) to say so. It is an
+	// ErrUnauthorized.
+	ErrNoCredential error = &kind{msg: "auth: no credential", parent: ErrUnauthorized}
+
+	// ErrInvalidCredential means a credential is present but wrong: badly
+	// signed, expired, unknown. Verifiers return it, wrapped or bare, to
+	// reject a credential with status 401. It is an ErrUnauthorized.
+	ErrInvalidCredential error = &kind{msg: "auth: invalid credential", parent: ErrUnauthorized}
+
+	// ErrMalformedRequest means the request's credential cannot be read at
+	// all: two Authorization headers, "Bearer" without a token, a token with
+	// spaces. It is answered with status 400 and the RFC 6750 error code
+	// invalid_request. It is an ErrUnauthorized.
+	ErrMalformedRequest error = &kind{msg: "auth: malformed credential", parent: ErrUnauthorized}
+
+	// ErrForbidden means the principal is known but not allowed, such as a
+	// token without a required scope. It is answered with status 403.
+	ErrForbidden error = &kind{msg: "auth: forbidden"}
+
+	// ErrUnavailable means the credential could not be checked because a
+	// dependency, such as a key server, is unreachable. It is answered with
+	// status 503, never 401.
+	ErrUnavailable error = &kind{msg: "auth: verification unavailable"}
+)
+
+// RFC 6750 §3.1 error codes, as written in the WWW-Authenticate header.
+const (
+	CodeInvalidRequest    = "invalid_request"
+	CodeInvalidToken      = "invalid_token"
+	CodeInsufficientScope = "insufficient_scope"
+)
+
+// Error is the error every Auth reports and the problem details (RFC 9457)
+// written for it. Public fields are the text a client sees; Err is the cause,
+// for logs and [errors.Is], and is never written to the client by
+// [WriteError].
+//
+// Build one with [Unauthorized], [Forbidden] or [Unavailable], or return any
+// error from a verifier or loader and let the Auth classify it (see
+// [AsError]).
+type Error struct {
+	// Status is the HTTP status code.
+	Status int
+	// Title is a short summary of the status; [WriteError] uses the status
+	// text when it is empty.
+	Title string
+	// Detail is the public explanation. It must not contain secrets or
+	// attacker-controlled input.
+	Detail string
+	// Type is the problem type URI; [WriteError] writes "about:blank" when
+	// it is empty.
+	Type string
+	// Code is the RFC 6750 error code (CodeInvalidToken, …) written in the
+	// Bearer challenge, or "" for none, as when no credential was sent.
+	Code string
+	// Scope lists the scopes a request needs, for the scope parameter of an
+	// insufficient_scope challenge.
+	Scope []string
+	// Challenges are the WWW-Authenticate challenges of the Auth that
+	// rejected the request. The Auth fills them in before the error is
+	// written.
+	Challenges []Challenge
+	// Err is the underlying cause. It is never written to the client.
+	Err error
+}
+
+// Error returns a message for logs: the detail and the cause.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("auth: ")
+	b.WriteString(strconv.Itoa(e.Status))
+	if e.Detail != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Detail)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause, so that errors.Is and errors.As see through an
+// Error to its category and to the verifier's own error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes an Error match the category of its status even when its cause
+// does not say so, so that errors.Is(err, ErrForbidden) holds for every 403.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.Status == http.StatusUnauthorized || e.Status == http.StatusBadRequest
+	case ErrForbidden:
+		return e.Status == http.StatusForbidden
+	case ErrUnavailable:
+		return e.Status == http.StatusServiceUnavailable
+	}
+	return false
+}
+
+// Unauthorized returns a 401 error for an invalid credential with the public
+// detail given, for verifiers and loaders (an unknown user, a revoked key).
+// The detail becomes the error_description of the Bearer challenge, so it
+// must not echo attacker input. Wrap a cause with [Error.Wrap].
+func Unauthorized(detail string) *Error {
+	return &Error{Status: http.StatusUnauthorized, Detail: detail, Code: CodeInvalidToken, Err: ErrInvalidCredential}
+}
+
+// Forbidden returns a 403 error with the public detail given, for loaders
+// that find a principal who may not proceed.
+func Forbidden(detail string) *Error {
+	return &Error{Status: http.StatusForbidden, Detail: detail, Err: ErrForbidden}
+}
+
+// Unavailable returns a 503 error with the public detail given, for verifiers
+// whose key server or backend cannot be reached.
+func Unavailable(detail string) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Detail: detail, Err: ErrUnavailable}
+}
+
+// Wrap returns a copy of e whose cause is err joined to e's category, so that
+// both errors.Is(x, ErrInvalidCredential) and errors.Is(x, err) hold. The
+// cause is for logs only.
+func (e *Error) Wrap(err error) *Error {
+	c := *e
+	if c.Err == nil {
+		c.Err = err
+	} else {
+		c.Err = &joined{category: c.Err, cause: err}
+	}
+	return &c
+}
+
+// joined pairs a category with a cause without the "\n" of errors.Join.
+type joined struct{ category, cause error }
+
+func (j *joined) Error() string   { return j.category.Error() + ": " + j.cause.Error() }
+func (j *joined) Unwrap() []error { return []error{j.category, j.cause} }
+
+// Fixed public texts. They are package-level so that the common failures
+// cost no formatting.
+const (
+	detailNoCredential = "Missing credentials"
+	detailInvalid      = "Invalid credentials"
+	detailMalformed    = "Malformed credentials"
+	detailInternal     = "Internal Server Error"
+	detailUnavailable  = "Credentials cannot be verified right now"
+	detailForbidden    = "Forbidden"
+	// DetailMissingScope prefixes the detail of a 403 for a missing scope.
+	DetailMissingScope = "Token is missing required scope: "
+)
+
+// errAbsent is returned by a base Auth when its scheme found no credential.
+// It is shared: it carries no challenges and is copied before it is written.
+var errAbsent = &Error{Status: http.StatusUnauthorized, Detail: detailNoCredential, Err: ErrNoCredential}
+
+// AsError classifies any error into an *Error, always returning a new value
+// that the caller may modify:
+//
+//   - an *Error in err's chain is copied (its own Err kept);
+//   - ErrNoCredential → 401 without an error code;
+//   - ErrMalformedRequest → 400 invalid_request;
+//   - ErrInvalidCredential or ErrUnauthorized → 401 invalid_token;
+//   - ErrForbidden → 403;
+//   - ErrUnavailable → 503;
+//   - anything else → 500, whose detail never includes err's text.
+//
+// The returned error's Err is err, so the cause stays inspectable.
+func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		c := *e
+		if c.Status == 0 {
+			c.Status = http.StatusInternalServerError
+		}
+		if e != err {
+			c.Err = err // keep the outer chain, which reaches e's own cause
+		}
+		return &c
+	}
+	switch {
+	case errors.Is(err, ErrNoCredential):
+		return &Error{Status: http.StatusUnauthorized, Detail: detailNoCredential, Err: err}
+	case errors.Is(err, ErrMalformedRequest):
+		return &Error{Status: http.StatusBadRequest, Detail: detailMalformed, Code: CodeInvalidRequest, Err: err}
+	case errors.Is(err, ErrUnauthorized):
+		return &Error{Status: http.StatusUnauthorized, Detail: detailInvalid, Code: CodeInvalidToken, Err: err}
+	case errors.Is(err, ErrForbidden):
+		return &Error{Status: http.StatusForbidden, Detail: detailForbidden, Err: err}
+	case errors.Is(err, ErrUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Detail: detailUnavailable, Err: err}
+	}
+	return &Error{Status: http.StatusInternalServerError, Detail: detailInternal, Err: err}
+}
+
+// StatusOf returns the HTTP status that the default error writer uses for
+// err: 401, 400, 403, 503, or 500 for anything it does not recognise.
+func StatusOf(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	return AsError(err).Status
+}
+
+// ErrorWriter writes the response for a rejected request. e is never nil; it
+// is a fresh copy that the writer may keep, and its Challenges are already set.
+// An ErrorWriter must not write e.Err's text to the client.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, e *Error)
+
+// problem is the RFC 9457 body.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// WriteError is the default [ErrorWriter]. It writes e as RFC 9457 problem
+// details with Content-Type application/problem+json and, for 401 and 403
+// responses, one WWW-Authenticate header per challenge (RFC 6750 §3): a bare
+// challenge when no credential was sent, error="invalid_token" or
+// error="invalid_request" with error_description for a bad credential, and
+// error="insufficient_scope" with the required scope for a 403. Errors with
+// status 500 or more are written with a generic detail. The response is
+// marked no-store so that no cache keeps it.
+func WriteError(w http.ResponseWriter, r *http.Request, e *Error) {
+	status := e.Status
+	if status < 400 || status > 599 {
+		status = http.StatusInternalServerError
+	}
+	h := w.Header()
+	if status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusBadRequest {
+		for _, c := range e.Challenges {
+			if v := c.render(e, status); v != "" {
+				h.Add("WWW-Authenticate", v)
+			}
+		}
+	}
+	p := problem{Type: e.Type, Title: e.Title, Status: status, Detail: e.Detail}
+	if p.Type == "" {
+		p.Type = "about:blank"
+	}
+	if p.Title == "" || status >= 500 {
+		p.Title = http.StatusText(status)
+	}
+	if status == http.StatusInternalServerError {
+		p.Detail = detailInternal
+	}
+	body, err := json.Marshal(p)
+	if err != nil { // cannot happen for this struct; fail closed with no body
+		body = nil
+	}
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// Challenge is one WWW-Authenticate challenge (RFC 9110 §11.6.1) that an Auth
+// sends when it rejects a request.
+type Challenge struct {
+	// Scheme is the authentication scheme, such as "Bearer" or "APIKey".
+	Scheme string
+	// Realm, when set, is sent as the realm parameter.
+	Realm string
+}
+
+// render formats c for e. The RFC 6750 parameters (error, error_description,
+// scope) are added to Bearer challenges only; other schemes get the bare
+// scheme and realm.
+func (c Challenge) render(e *Error, status int) string {
+	if c.Scheme == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(c.Scheme)
+	sep := " "
+	param := func(name, value string) {
+		b.WriteString(sep)
+		b.WriteString(name)
+		b.WriteString(`="`)
+		writeQuotedSafe(&b, value)
+		b.WriteByte('"')
+		sep = ", "
+	}
+	if c.Realm != "" {
+		param("realm", c.Realm)
+	}
+	if !strings.EqualFold(c.Scheme, "Bearer") || e.Code == "" {
+		if status == http.StatusForbidden {
+			return "" // a 403 without an RFC 6750 code has no challenge
+		}
+		return b.String()
+	}
+	param("error", e.Code)
+	if e.Code == CodeInsufficientScope {
+		if len(e.Scope) > 0 {
+			param("scope", strings.Join(e.Scope, " "))
+		}
+	} else if e.Detail != "" {
+		param("error_description", e.Detail)
+	}
+	return b.String()
+}
+
+// writeQuotedSafe writes s keeping only the characters RFC 6750 §3 allows in
+// error_description and scope (%x20-21 / %x23-5B / %x5D-7E); any other byte
+// becomes '?'. This keeps quotes, backslashes and control characters out of
+// the header whatever the text.
+func writeQuotedSafe(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E) {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('?')
+		}
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/typedauth/auth
+
+go 1.26

@@ -1,0 +1,120 @@
+package auth
+
+import (
+	"fmt"
+
+	"github.com/typedauth/auth/scopes"
+)
+
+// DefaultMaxCredentialLength is the longest credential, in bytes, that an
+// Auth passes to its verifier unless [WithMaxCredentialLength] says
+// otherwise. Longer credentials are rejected before any parsing.
+const DefaultMaxCredentialLength = 16 << 10
+
+// Option configures an Auth. Options are built by the With functions of this
+// package and of packages built on it; other packages cannot implement it.
+type Option interface {
+	apply(*settings)
+}
+
+type optionFunc func(*settings)
+
+func (f optionFunc) apply(s *settings) { f(s) }
+
+// settings are the knobs shared by an Auth and every Auth derived from it.
+// They are fixed at construction and read-only afterwards.
+type settings struct {
+	challenges  []Challenge
+	writeError  ErrorWriter
+	maxLen      int
+	validator   scopes.Validator
+	description Description
+	absent      *Error
+}
+
+func newSettings(opts []Option) *settings {
+	s := &settings{
+		challenges: []Challenge{{Scheme: "Bearer"}},
+		writeError: WriteError,
+		maxLen:     DefaultMaxCredentialLength,
+		absent:     errAbsent,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(s)
+		}
+	}
+	return s
+}
+
+// WithChallenge sets the WWW-Authenticate challenge sent with 401 responses
+// (default: Bearer with no realm). An empty scheme sends no challenge, as for
+// a browser session cookie.
+func WithChallenge(scheme, realm string) Option {
+	return optionFunc(func(s *settings) {
+		if scheme == "" {
+			s.challenges = nil
+			return
+		}
+		s.challenges = []Challenge{{Scheme: scheme, Realm: realm}}
+	})
+}
+
+// WithMissingDetail sets the public detail of the 401 sent when a request
+// carries no credential (default "Missing credentials").
+func WithMissingDetail(detail string) Option {
+	return optionFunc(func(s *settings) {
+		s.absent = &Error{Status: errAbsent.Status, Detail: detail, Err: ErrNoCredential}
+	})
+}
+
+// WithErrorWriter replaces [WriteError], the writer of rejected requests.
+// Wrap WriteError to log e.Err before writing the default response.
+func WithErrorWriter(w ErrorWriter) Option {
+	return optionFunc(func(s *settings) {
+		if w == nil {
+			w = WriteError
+		}
+		s.writeError = w
+	})
+}
+
+// WithMaxCredentialLength sets the longest credential in bytes that reaches
+// the verifier (default [DefaultMaxCredentialLength]); longer ones are
+// rejected with 401 before any parsing. It panics if n is not positive.
+func WithMaxCredentialLength(n int) Option {
+	if n <= 0 {
+		panic(fmt.Sprintf("auth: WithMaxCredentialLength(%d): the limit must be positive", n))
+	}
+	return optionFunc(func(s *settings) { s.maxLen = n })
+}
+
+// WithScopeValidator sets how a [ScopedAuth] matches required scopes against
+// granted ones (default: [scopes.Hierarchical] with the default hierarchy).
+// Auths without scopes ignore it.
+func WithScopeValidator(v scopes.Validator) Option {
+	return optionFunc(func(s *settings) { s.validator = v })
+}
+
+// Description is the OpenAPI security scheme that an Auth implements, for
+// generators of API documentation.
+type Description struct {
+	// Type is the OpenAPI type: "http" or "apiKey".
+	Type string
+	// Scheme is the HTTP scheme for type "http", such as "bearer".
+	Scheme string
+	// BearerFormat hints at the token format, such as "JWT".
+	BearerFormat string
+	// In is where an apiKey is sent: "header", "query" or "cookie".
+	In string
+	// Name is the header, query parameter or cookie name of an apiKey.
+	Name string
+	// Description is free text for readers of the documentation.
+	Description string
+}
+
+// WithDescription records the OpenAPI description of the Auth, returned by
+// [Auth.Description].
+func WithDescription(d Description) Option {
+	return optionFunc(func(s *settings) { s.description = d })
+}
