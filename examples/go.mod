@@ -1,0 +1,7 @@
+module github.com/typedauth/auth/examples
+
+go 1.26
+
+require github.com/typedauth/auth v0.0.0
+
+replace github.com/typedauth/auth => ..
