@@ -32,7 +32,9 @@ type tc struct {
 	want    want
 }
 
-func bearer(token string) []header { return []header{{name: "Authorization", value: "Bearer " + token}} }
+func bearer(token string) []header {
+	return []header{{name: "Authorization", value: "Bearer " + token}}
+}
 
 func authz(v string) []header { return []header{{name: "Authorization", value: v}} }
 
