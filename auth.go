@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/typedauth/auth/scopes"
@@ -94,7 +95,7 @@ func New[P any](scheme Scheme, verify func(ctx context.Context, raw string) (P, 
 			}
 			p, err := verify(ctx, raw)
 			if err != nil {
-				return ctx, zero, err
+				return ctx, zero, rejectAbsent(err)
 			}
 			return ctx, p, nil
 		},
@@ -171,8 +172,26 @@ func (a *Auth[P]) ProtectOptional(w http.ResponseWriter, r *http.Request) (*http
 	return r.WithContext(NewContext(ctx, p)), true
 }
 
+// isAbsent reports whether err, as returned by a resolver, says that the
+// request carries no credential. Only the errors this package builds for an
+// absent credential qualify, and only unwrapped: a verifier's or loader's
+// ErrNoCredential has been turned into an invalid credential by then (see
+// rejectAbsent).
 func isAbsent(err error) bool {
-	return err == errAbsent || errors.Is(err, ErrNoCredential)
+	e, ok := err.(*Error)
+	return ok && e.Err == errAbsentCause
+}
+
+// rejectAbsent turns an error of a verifier or loader that matches
+// ErrNoCredential into a 401 invalid_token: a credential was presented, so
+// "no credential" from further down is a rejection of it, not a reason to
+// serve the request as anonymous or to try the next Auth of an AnyOf.
+func rejectAbsent(err error) error {
+	if errors.Is(err, ErrNoCredential) {
+		return &Error{Status: http.StatusUnauthorized, Detail: detailInvalid, Code: CodeInvalidToken,
+			Err: &joined{category: ErrInvalidCredential, cause: err}}
+	}
+	return err
 }
 
 // Guard returns middleware that authenticates each request before calling
@@ -276,6 +295,7 @@ func Scoped[P any](a *Auth[P], scopesOf func(P) scopes.Set) *ScopedAuth[P] {
 	}
 	if scopesOf == nil {
 		var zero P
+		name := reflect.TypeFor[P]().String()
 		switch any(zero).(type) {
 		case Claims:
 			scopesOf = func(p P) scopes.Set { return ClaimsScopes(any(p).(Claims)) }
@@ -283,9 +303,9 @@ func Scoped[P any](a *Auth[P], scopesOf func(P) scopes.Set) *ScopedAuth[P] {
 			scopesOf = func(p P) scopes.Set { return any(p).(Scoper).Scopes() }
 		default:
 			if _, ok := any(&zero).(Scoper); ok {
-				panic(fmt.Sprintf("auth: Scoped: %T has a pointer-receiver Scopes method; give a scope reader", zero))
+				panic(fmt.Sprintf("auth: Scoped: %s has a pointer-receiver Scopes method; give a scope reader", name))
 			}
-			panic(fmt.Sprintf("auth: Scoped: cannot read scopes from %T; give a scope reader", zero))
+			panic(fmt.Sprintf("auth: Scoped: cannot read scopes from %s; give a scope reader", name))
 		}
 	}
 	v := a.s.validator
@@ -402,12 +422,9 @@ func Then[P, U any](a *Auth[P], load func(ctx context.Context, p P) (U, error)) 
 			ctx = NewContext(ctx, p)
 			u, err := load(ctx, p)
 			if err != nil {
-				if isAbsent(err) {
-					// A loader cannot un-send a credential: its "no
-					// credential" is a rejection of the one it was given.
-					err = &Error{Status: http.StatusUnauthorized, Detail: detailInvalid, Code: CodeInvalidToken, Err: err}
-				}
-				return ctx, zero, err
+				// A loader cannot un-send a credential: its "no
+				// credential" is a rejection of the one it was given.
+				return ctx, zero, rejectAbsent(err)
 			}
 			return ctx, u, nil
 		},

@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// kind is the type of the category sentinels. A kind matches its parent with
-// errors.Is, so ErrNoCredential is also an ErrUnauthorized.
+// kind is the type of the category sentinels. A kind wraps its parent, so
+// that errors.Is(ErrNoCredential, ErrUnauthorized) holds.
 type kind struct {
 	msg    string
 	parent error
@@ -17,7 +17,7 @@ type kind struct {
 
 func (k *kind) Error() string { return k.msg }
 
-func (k *kind) Is(target error) bool { return k.parent != nil && target == k.parent }
+func (k *kind) Unwrap() error { return k.parent }
 
 // Categories of failure. Every error that this module returns matches exactly
 // one of ErrUnauthorized, ErrForbidden and ErrUnavailable with [errors.Is],
@@ -180,9 +180,17 @@ const (
 	DetailMissingScope = "Token is missing required scope: "
 )
 
+// errAbsentCause is the cause of every error that says a scheme found no
+// credential. It matches ErrNoCredential, but only this package creates it:
+// Optional and AnyOf treat an error as "no credential" only when it is an
+// *Error whose cause is errAbsentCause itself (see isAbsent), so that a
+// verifier or loader that returns ErrNoCredential for a credential it was
+// given can never make a request pass as anonymous.
+var errAbsentCause error = &kind{msg: "auth: no credential found", parent: ErrNoCredential}
+
 // errAbsent is returned by a base Auth when its scheme found no credential.
 // It is shared: it carries no challenges and is copied before it is written.
-var errAbsent = &Error{Status: http.StatusUnauthorized, Detail: detailNoCredential, Err: ErrNoCredential}
+var errAbsent = &Error{Status: http.StatusUnauthorized, Detail: detailNoCredential, Err: errAbsentCause}
 
 // AsError classifies any error into an *Error, always returning a new value
 // that the caller may modify:

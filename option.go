@@ -64,7 +64,7 @@ func WithChallenge(scheme, realm string) Option {
 // carries no credential (default "Missing credentials").
 func WithMissingDetail(detail string) Option {
 	return optionFunc(func(s *settings) {
-		s.absent = &Error{Status: errAbsent.Status, Detail: detail, Err: ErrNoCredential}
+		s.absent = &Error{Status: errAbsent.Status, Detail: detail, Err: errAbsentCause}
 	})
 }
 

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/typedauth/auth/scopes"
 )
@@ -63,8 +64,7 @@ func From[P any](ctx context.Context) (P, bool) {
 func MustFrom[P any](ctx context.Context) P {
 	p, ok := From[P](ctx)
 	if !ok {
-		var zero P
-		panic(fmt.Sprintf("auth: no principal of type %T in context; is the handler behind a Guard?", zero))
+		panic(fmt.Sprintf("auth: no principal of type %s in context; is the handler behind a Guard?", reflect.TypeFor[P]()))
 	}
 	return p
 }

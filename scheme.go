@@ -77,7 +77,7 @@ func parseAuthorization(h http.Header, scheme string) (string, error) {
 		return "", errEmptyAuthorization
 	}
 	name, rest, _ := strings.Cut(v, " ")
-	if !strings.EqualFold(name, scheme) {
+	if !equalFoldASCII(name, scheme) {
 		if !validToken68Name(name) {
 			return "", errSchemeSyntax
 		}
@@ -91,6 +91,28 @@ func parseAuthorization(h http.Header, scheme string) (string, error) {
 		return "", errTokenSyntax
 	}
 	return rest, nil
+}
+
+// equalFoldASCII reports whether a and b are equal under ASCII case folding.
+// Unlike strings.EqualFold it does not fold Unicode: an auth-scheme is an
+// ASCII token, so "To\u212Aen" (with a Kelvin sign) does not name "Token".
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // validToken68Name reports whether name is a plausible auth-scheme token
