@@ -1,0 +1,132 @@
+package auth0
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/auth0/go-jwt-middleware/v2/validator"
+
+	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/scopes"
+)
+
+// CustomClaims returns a fresh [validator.CustomClaims] that captures every
+// claim of a token, registered and custom, as one map. Pass it to
+// [validator.WithCustomClaims] when building the validator given to [New],
+// so that the principal holds the custom claims too; [NewTenant] does so
+// itself:
+//
+//	validator.WithCustomClaims(auth0.CustomClaims)
+//
+// The payload is decoded once, by the validator, after the signature has
+// been verified. Its Validate method rejects a payload that is not a JSON
+// object with an error matching [ErrInvalidClaims].
+func CustomClaims() validator.CustomClaims { return new(claimSet) }
+
+// claimSet is the CustomClaims of this package: the whole payload as a map.
+type claimSet struct {
+	m auth.Claims
+}
+
+var _ validator.CustomClaims = (*claimSet)(nil)
+
+// UnmarshalJSON decodes the verified payload. go-jose has already checked it
+// for syntax and duplicate names while decoding the registered claims.
+func (c *claimSet) UnmarshalJSON(b []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidClaims, err)
+	}
+	c.m = m
+	return nil
+}
+
+var errNotObject = fmt.Errorf("%w: the payload is not a JSON object", ErrInvalidClaims)
+
+// Validate reports an error matching [ErrInvalidClaims] when the payload was
+// not a JSON object ("null", for instance).
+func (c *claimSet) Validate(context.Context) error {
+	if c.m == nil {
+		return errNotObject
+	}
+	return nil
+}
+
+// claimsOf flattens what the validator returned into one map. With the
+// claims of [CustomClaims] it is the decoded payload itself; otherwise the
+// registered claims are laid over the JSON form of the caller's custom
+// claims (if any), with the types JSON decoding gives: strings, float64
+// times and a []any audience.
+func claimsOf(vc *validator.ValidatedClaims) (auth.Claims, error) {
+	if cs, ok := vc.CustomClaims.(*claimSet); ok {
+		if cs.m == nil {
+			return nil, errNotObject
+		}
+		return cs.m, nil
+	}
+	var m auth.Claims
+	if vc.CustomClaims != nil {
+		b, err := json.Marshal(vc.CustomClaims)
+		if err != nil {
+			return nil, fmt.Errorf("auth0: encoding custom claims %T: %w", vc.CustomClaims, err)
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("auth0: custom claims %T are not a JSON object: %w", vc.CustomClaims, err)
+		}
+	}
+	if m == nil {
+		m = make(auth.Claims, 8)
+	}
+	rc := vc.RegisteredClaims
+	str := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	num := func(k string, v int64) {
+		if v != 0 {
+			m[k] = float64(v)
+		}
+	}
+	str("iss", rc.Issuer)
+	str("sub", rc.Subject)
+	str("jti", rc.ID)
+	num("exp", rc.Expiry)
+	num("nbf", rc.NotBefore)
+	num("iat", rc.IssuedAt)
+	if len(rc.Audience) > 0 {
+		aud := make([]any, len(rc.Audience))
+		for i, a := range rc.Audience {
+			aud[i] = a
+		}
+		m["aud"] = aud
+	}
+	return m, nil
+}
+
+// errNoClaims is the internal failure of a validator that returned something
+// other than *validator.ValidatedClaims; it cannot happen with the SDK.
+var errNoClaims = errors.New("auth0: the validator returned no *validator.ValidatedClaims")
+
+// Scopes returns the scopes an Auth0 access token grants: those of its
+// space-delimited "scope" claim together with those of its "permissions"
+// array, which Auth0 adds when RBAC is enabled for the API with "Add
+// Permissions in the Access Token". Claims of other types grant nothing;
+// "scp" is not read. It does not allocate unless both claims are lists.
+func Scopes(c auth.Claims) scopes.Set {
+	return setOf(c["scope"]).Union(setOf(c["permissions"]))
+}
+
+func setOf(v any) scopes.Set {
+	switch v := v.(type) {
+	case string:
+		return scopes.Parse(v)
+	case []any:
+		return scopes.FromAny(v)
+	case []string:
+		return scopes.Of(v...)
+	}
+	return scopes.Set{}
+}
