@@ -71,8 +71,8 @@ const (
 type Error struct {
 	// Status is the HTTP status code.
 	Status int
-	// Title is a short summary of the status; [WriteError] uses the status
-	// text when it is empty.
+	// Title is a short summary of the problem type. [WriteError] uses the
+	// status text when it is empty or when Type is empty (about:blank).
 	Title string
 	// Detail is the public explanation. It must not contain secrets or
 	// attacker-controlled input.
@@ -195,7 +195,8 @@ var errAbsent = &Error{Status: http.StatusUnauthorized, Detail: detailNoCredenti
 // AsError classifies any error into an *Error, always returning a new value
 // that the caller may modify:
 //
-//   - an *Error in err's chain is copied (its own Err kept);
+//   - an *Error in err's chain is copied (its own Err kept); a Status
+//     outside 400–599, such as an unset one, becomes 500;
 //   - ErrNoCredential → 401 without an error code;
 //   - ErrMalformedRequest → 400 invalid_request;
 //   - ErrInvalidCredential or ErrUnauthorized → 401 invalid_token;
@@ -203,7 +204,8 @@ var errAbsent = &Error{Status: http.StatusUnauthorized, Detail: detailNoCredenti
 //   - ErrUnavailable → 503;
 //   - anything else → 500, whose detail never includes err's text.
 //
-// The returned error's Err is err, so the cause stays inspectable.
+// The returned error's Err is err (for an *Error given directly, its own
+// Err), so the cause stays inspectable.
 func AsError(err error) *Error {
 	if err == nil {
 		return nil
@@ -211,7 +213,9 @@ func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		c := *e
-		if c.Status == 0 {
+		if c.Status < 400 || c.Status > 599 {
+			// An error is never a success or a redirect: an unset or
+			// invalid status is an internal failure.
 			c.Status = http.StatusInternalServerError
 		}
 		if e != err {
@@ -262,9 +266,16 @@ type problem struct {
 // challenge when no credential was sent, error="invalid_token" or
 // error="invalid_request" with error_description for a bad credential, and
 // error="insufficient_scope" with the required scope for a 403. Errors with
-// status 500 or more are written with a generic detail. The response is
-// marked no-store so that no cache keeps it.
+// status 500 or more are written with the status text as title and, for 500,
+// a generic detail; a nil e or a status outside 400–599 is written as 500.
+// When the problem type is about:blank (Type empty), the title is always the
+// status text, as RFC 9457 §4.2.1 asks. Challenges whose scheme is not a
+// valid token are skipped. The response is marked no-store so that no cache
+// keeps it.
 func WriteError(w http.ResponseWriter, r *http.Request, e *Error) {
+	if e == nil {
+		e = &Error{Status: http.StatusInternalServerError}
+	}
 	status := e.Status
 	if status < 400 || status > 599 {
 		status = http.StatusInternalServerError
@@ -281,7 +292,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, e *Error) {
 	if p.Type == "" {
 		p.Type = "about:blank"
 	}
-	if p.Title == "" || status >= 500 {
+	if p.Title == "" || p.Type == "about:blank" || status >= 500 {
 		p.Title = http.StatusText(status)
 	}
 	if status == http.StatusInternalServerError {
@@ -302,7 +313,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, e *Error) {
 // Challenge is one WWW-Authenticate challenge (RFC 9110 §11.6.1) that an Auth
 // sends when it rejects a request.
 type Challenge struct {
-	// Scheme is the authentication scheme, such as "Bearer" or "APIKey".
+	// Scheme is the authentication scheme, such as "Bearer" or "APIKey". It
+	// must be an RFC 9110 token; [WriteError] skips a challenge whose scheme
+	// is not.
 	Scheme string
 	// Realm, when set, is sent as the realm parameter.
 	Realm string
@@ -312,8 +325,8 @@ type Challenge struct {
 // scope) are added to Bearer challenges only; other schemes get the bare
 // scheme and realm.
 func (c Challenge) render(e *Error, status int) string {
-	if c.Scheme == "" {
-		return ""
+	if !validToken68Name(c.Scheme) {
+		return "" // an empty or invalid scheme would corrupt the header
 	}
 	var b strings.Builder
 	b.WriteString(c.Scheme)
@@ -329,7 +342,7 @@ func (c Challenge) render(e *Error, status int) string {
 	if c.Realm != "" {
 		param("realm", c.Realm)
 	}
-	if !strings.EqualFold(c.Scheme, "Bearer") || e.Code == "" {
+	if !equalFoldASCII(c.Scheme, "Bearer") || e.Code == "" {
 		if status == http.StatusForbidden {
 			return "" // a 403 without an RFC 6750 code has no challenge
 		}

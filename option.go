@@ -49,8 +49,14 @@ func newSettings(opts []Option) *settings {
 
 // WithChallenge sets the WWW-Authenticate challenge sent with 401 responses
 // (default: Bearer with no realm). An empty scheme sends no challenge, as for
-// a browser session cookie.
+// a browser session cookie. Characters of realm outside those RFC 6750 §3
+// allows in a quoted value are sent as '?'. WithChallenge panics if scheme
+// is neither empty nor an RFC 9110 token (letters, digits and
+// !#$%&'*+-.^_`|~), since such a header cannot be sent.
 func WithChallenge(scheme, realm string) Option {
+	if scheme != "" && !validToken68Name(scheme) {
+		panic(fmt.Sprintf("auth: WithChallenge(%q): the scheme is not a valid token", scheme))
+	}
 	return optionFunc(func(s *settings) {
 		if scheme == "" {
 			s.challenges = nil

@@ -115,8 +115,8 @@ func equalFoldASCII(a, b string) bool {
 	return true
 }
 
-// validToken68Name reports whether name is a plausible auth-scheme token
-// (RFC 9110 tchar). A header such as "\x00" names no scheme at all.
+// validToken68Name reports whether name is a valid auth-scheme: an RFC 9110
+// token, one or more tchar. A header such as "\x00" names no scheme at all.
 func validToken68Name(name string) bool {
 	if name == "" {
 		return false
