@@ -323,22 +323,17 @@ func (h *Hierarchical) grants(g, required, res, act string, grantors []string) b
 	if g == required {
 		return true
 	}
-	if !wellFormed(g) {
-		return false
-	}
 	gres, gact, structured := split(g)
 	if !structured || (gres != res && gres != Wildcard) {
 		return false
 	}
-	if gact == act || gact == Wildcard {
-		return true
+	ok := gact == act || gact == Wildcard
+	for i := 0; !ok && i < len(grantors); i++ {
+		ok = grantors[i] == gact
 	}
-	for _, a := range grantors {
-		if a == gact {
-			return true
-		}
-	}
-	return false
+	// Checked last, and only for a scope that would grant: most granted
+	// scopes name another resource and are rejected above at less cost.
+	return ok && wellFormed(g)
 }
 
 // split cuts scope at its last colon. structured is false when there is no
