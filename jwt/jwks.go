@@ -1,0 +1,156 @@
+package jwt
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"strconv"
+)
+
+// JWK is the public part of one key as a JSON Web Key (RFC 7517, RFC 7518
+// §6, RFC 8037). Only the members of public keys exist here, so a JWK can
+// never carry private material.
+type JWK struct {
+	KeyType   string `json:"kty"`
+	KeyID     string `json:"kid,omitempty"`
+	Algorithm string `json:"alg,omitempty"`
+	Use       string `json:"use,omitempty"`
+	// RSA
+	N string `json:"n,omitempty"`
+	E string `json:"e,omitempty"`
+	// EC and OKP
+	Curve string `json:"crv,omitempty"`
+	X     string `json:"x,omitempty"`
+	Y     string `json:"y,omitempty"`
+}
+
+// JWKSet is a JSON Web Key Set: it marshals to {"keys":[…]}.
+type JWKSet struct {
+	Keys []JWK `json:"keys"`
+}
+
+// JWKS returns the public key set of the configured asymmetric keys, ready
+// to publish at /.well-known/jwks.json: private members stripped, kid, alg
+// and use "sig" set. HMAC secrets are never published. Keys fetched with
+// FetchJWKS or resolved by a KeySet are not included. The result is a copy
+// that the caller may modify.
+func (e *engine) JWKS() JWKSet {
+	return JWKSet{Keys: append([]JWK{}, e.jwks.Keys...)}
+}
+
+// JWKSHandler returns a handler serving [Auth.JWKS] with Content-Type
+// application/jwk-set+json and a Cache-Control of five minutes. It answers
+// GET and HEAD; other methods get 405.
+//
+//	mux.Handle("GET /.well-known/jwks.json", a.JWKSHandler())
+func (e *engine) JWKSHandler() http.Handler {
+	body := e.jwksBody
+	length := strconv.Itoa(len(body))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Set("Allow", "GET, HEAD")
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		h.Set("Content-Type", "application/jwk-set+json")
+		h.Set("Cache-Control", "public, max-age=300")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Length", length)
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(body)
+		}
+	})
+}
+
+func (e *engine) buildJWKS() error {
+	e.jwks.Keys = []JWK{}
+	if e.local != nil {
+		for _, ent := range e.local.entries {
+			if ent.kind == kindHMAC {
+				continue
+			}
+			k, err := publicJWK(ent.verify)
+			if err != nil {
+				return err
+			}
+			k.KeyID, k.Use = ent.id, "sig"
+			if ent.alg != nil {
+				k.Algorithm = ent.alg.name
+			} else {
+				k.Algorithm = ent.algs[0].name
+			}
+			e.jwks.Keys = append(e.jwks.Keys, k)
+		}
+	}
+	body, err := json.Marshal(e.jwks)
+	if err != nil {
+		return fmt.Errorf("jwt: marshal JWKS: %w", err)
+	}
+	e.jwksBody = body
+	return nil
+}
+
+var b64url = base64.RawURLEncoding
+
+// publicJWK returns the public members of key.
+func publicJWK(key any) (JWK, error) {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		return JWK{KeyType: "RSA", N: b64url.EncodeToString(k.N.Bytes()),
+			E: b64url.EncodeToString(big.NewInt(int64(k.E)).Bytes())}, nil
+	case *ecdsa.PublicKey:
+		size := (k.Curve.Params().BitSize + 7) / 8
+		x, y, err := ecCoordinates(k, size)
+		if err != nil {
+			return JWK{}, err
+		}
+		return JWK{KeyType: "EC", Curve: k.Curve.Params().Name,
+			X: b64url.EncodeToString(x), Y: b64url.EncodeToString(y)}, nil
+	case ed25519.PublicKey:
+		return JWK{KeyType: "OKP", Curve: "Ed25519", X: b64url.EncodeToString(k)}, nil
+	}
+	return JWK{}, fmt.Errorf("jwt: cannot publish a %T", key)
+}
+
+// ecCoordinates returns the fixed-size big-endian coordinates of k, from its
+// uncompressed point encoding.
+func ecCoordinates(k *ecdsa.PublicKey, size int) (x, y []byte, err error) {
+	point, err := k.Bytes()
+	if err != nil {
+		return nil, nil, fmt.Errorf("jwt: ECDSA public key: %w", err)
+	}
+	if len(point) != 1+2*size {
+		return nil, nil, errors.New("jwt: ECDSA public key: unexpected point encoding")
+	}
+	return point[1 : 1+size], point[1+size:], nil
+}
+
+// thumbprint returns the RFC 7638 SHA-256 thumbprint of a public key,
+// base64url encoded: the hash of the required members in lexicographic
+// order, without white space.
+func thumbprint(key any) (string, error) {
+	k, err := publicJWK(key)
+	if err != nil {
+		return "", err
+	}
+	var canonical string
+	switch k.KeyType {
+	case "RSA":
+		canonical = `{"e":"` + k.E + `","kty":"RSA","n":"` + k.N + `"}`
+	case "EC":
+		canonical = `{"crv":"` + k.Curve + `","kty":"EC","x":"` + k.X + `","y":"` + k.Y + `"}`
+	case "OKP":
+		canonical = `{"crv":"` + k.Curve + `","kty":"OKP","x":"` + k.X + `"}`
+	}
+	sum := sha256.Sum256([]byte(canonical))
+	return b64url.EncodeToString(sum[:]), nil
+}
