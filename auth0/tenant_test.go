@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -158,6 +159,15 @@ type token struct {
 
 func mint(tb testing.TB, t token) string {
 	tb.Helper()
+	tok, err := sign(t)
+	if err != nil {
+		tb.Fatalf("mint: %v", err)
+	}
+	return tok
+}
+
+// sign mints the token t describes.
+func sign(t token) (string, error) {
 	if t.alg == "" {
 		t.alg = "RS256"
 	}
@@ -173,7 +183,7 @@ func mint(tb testing.TB, t token) string {
 	}
 	hb, err := json.Marshal(header)
 	if err != nil {
-		tb.Fatal(err)
+		return "", err
 	}
 	payload := t.payload
 	if payload == nil {
@@ -181,7 +191,7 @@ func mint(tb testing.TB, t token) string {
 			t.claims = claims(nil)
 		}
 		if payload, err = json.Marshal(t.claims); err != nil {
-			tb.Fatal(err)
+			return "", err
 		}
 	}
 	input := b64(hb) + "." + b64(payload)
@@ -190,7 +200,7 @@ func mint(tb testing.TB, t token) string {
 	case "RS256":
 		sum := sha256.Sum256([]byte(input))
 		if sig, err = rsa.SignPKCS1v15(nil, t.key, crypto.SHA256, sum[:]); err != nil {
-			tb.Fatal(err)
+			return "", err
 		}
 	case "HS256":
 		m := hmac.New(sha256.New, t.hmacKey)
@@ -198,7 +208,7 @@ func mint(tb testing.TB, t token) string {
 		sig = m.Sum(nil)
 	case "none":
 	default:
-		tb.Fatalf("mint: unsupported alg %q", t.alg)
+		return "", fmt.Errorf("unsupported alg %q", t.alg)
 	}
-	return input + "." + b64(sig)
+	return input + "." + b64(sig), nil
 }
