@@ -20,7 +20,9 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/typedauth/auth"
 )
@@ -44,7 +46,7 @@ var ErrUnknownKey = fmt.Errorf("%w: unknown API key", auth.ErrInvalidCredential)
 // key it does not know; any other error is an internal failure (500).
 type Verifier func(ctx context.Context, key string) (string, error)
 
-// Option configures [New].
+// Option configures [New]. A nil Option is ignored.
 type Option func(*config)
 
 type config struct {
@@ -79,7 +81,9 @@ func New(verify Verifier, opts ...Option) *auth.Auth[string] {
 	}
 	c := config{header: DefaultHeader}
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
 	if c.header == "" {
 		panic("apikey: New: empty header name")
@@ -115,18 +119,27 @@ func Digest(key string) [sha256.Size]byte { return sha256.Sum256([]byte(key)) }
 // are compared in constant time: the presented key is hashed and its digest
 // compared with every stored digest, without stopping at a match, so neither
 // the position nor the length of a key leaks through timing. Static panics if
-// a key is empty. The map is copied.
+// a key is empty or two owners share a key, which would make the principal
+// ambiguous. The map is copied.
 func Static(keys map[string]string) Verifier {
 	type entry struct {
 		name string
 		sum  digest
 	}
+	names := slices.Sorted(maps.Keys(keys)) // a deterministic order and panic message
 	entries := make([]entry, 0, len(keys))
-	for name, key := range keys {
+	owner := make(map[digest]string, len(keys))
+	for _, name := range names {
+		key := keys[name]
 		if key == "" {
 			panic(fmt.Sprintf("apikey: Static: empty key for %q", name))
 		}
-		entries = append(entries, entry{name: name, sum: Digest(key)})
+		sum := Digest(key)
+		if other, dup := owner[sum]; dup {
+			panic(fmt.Sprintf("apikey: Static: owners %q and %q share a key", other, name))
+		}
+		owner[sum] = name
+		entries = append(entries, entry{name: name, sum: sum})
 	}
 	return func(_ context.Context, key string) (string, error) {
 		sum := Digest(key)

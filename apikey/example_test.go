@@ -1,0 +1,85 @@
+package apikey_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/apikey"
+)
+
+// get sends a request to h with the given X-Api-Key (none when key is "")
+// and prints the status, the challenge and the body.
+func get(h http.Handler, key string) {
+	r := httptest.NewRequest(http.MethodGet, "/ping", nil)
+	if key != "" {
+		r.Header.Set("X-Api-Key", key)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	fmt.Printf("%d %q %s\n", w.Code, w.Header().Get("WWW-Authenticate"), w.Body)
+}
+
+// New with a verifier of your own: here, a function that knows one key.
+func ExampleNew() {
+	keys := apikey.New(func(_ context.Context, key string) (string, error) {
+		if key == "s3cret-key" {
+			return "billing-service", nil
+		}
+		return "", apikey.ErrUnknownKey
+	}, apikey.WithDescription("Service key"))
+
+	pong := keys.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller, _ := auth.From[string](r.Context())
+		fmt.Fprintf(w, "pong for %s", caller)
+	}))
+
+	get(pong, "s3cret-key")
+	get(pong, "guess")
+	get(pong, "")
+	fmt.Println(keys.Description().Name, keys.Description().Description)
+	// Output:
+	// 200 "" pong for billing-service
+	// 401 "APIKey" {"type":"about:blank","title":"Unauthorized","status":401,"detail":"Invalid API Key"}
+	// 401 "APIKey" {"type":"about:blank","title":"Unauthorized","status":401,"detail":"Invalid API Key"}
+	// X-Api-Key Service key
+}
+
+// Static keys, such as keys read from the environment at start-up, compared
+// in constant time.
+func ExampleStatic() {
+	keys := apikey.New(apikey.Static(map[string]string{
+		"ci":      "ci-6f1c2a0e9b7d4c3e8a5f",
+		"grafana": "gf-88d0c1b2a3e4f5061728",
+	}))
+	h := keys.Handler(func(w http.ResponseWriter, r *http.Request, owner string) {
+		fmt.Fprintf(w, "hello %s", owner)
+	})
+
+	get(h, "gf-88d0c1b2a3e4f5061728")
+	get(h, "ci-6f1c2a0e9b7d4c3e8a5")
+	// Output:
+	// 200 "" hello grafana
+	// 401 "APIKey" {"type":"about:blank","title":"Unauthorized","status":401,"detail":"Invalid API Key"}
+}
+
+// Hashed keys: only SHA-256 digests are stored, and the lookup is one map
+// access. A database-backed Lookup works the same way.
+func ExampleHashed() {
+	// At issue time, keep only the digest.
+	store := apikey.Digests{
+		apikey.Digest("ak_live_4f9c0d1e2b3a"): "acme-corp",
+	}
+	keys := apikey.New(apikey.Hashed(store.Lookup))
+	h := keys.Handler(func(w http.ResponseWriter, r *http.Request, tenant string) {
+		fmt.Fprintf(w, "tenant %s", tenant)
+	})
+
+	get(h, "ak_live_4f9c0d1e2b3a")
+	get(h, "ak_live_0000")
+	// Output:
+	// 200 "" tenant acme-corp
+	// 401 "APIKey" {"type":"about:blank","title":"Unauthorized","status":401,"detail":"Invalid API Key"}
+}
