@@ -1,0 +1,119 @@
+package jwt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// wellKnownPath is appended to an issuer URL to find its OpenID Provider
+// configuration (OpenID Connect Discovery 1.0 §4).
+const wellKnownPath = "/.well-known/openid-configuration"
+
+// ErrIssuerMismatch means a discovery document names an issuer other than
+// the URL it was fetched for (OpenID Connect Discovery 1.0 §4.3). Such a
+// document must not be used: it would let one issuer vouch for another.
+var ErrIssuerMismatch = errors.New("jwt: discovery document issuer does not match the issuer URL")
+
+// Discovery is the part of an OpenID Provider configuration (OpenID
+// Connect Discovery 1.0 §3) that token verification uses. Fields a
+// provider leaves out are empty.
+type Discovery struct {
+	// Issuer is the provider's issuer identifier, equal to the issuer URL
+	// it was discovered from: the value to expect in the iss claim.
+	Issuer string `json:"issuer"`
+	// JWKSURI is the URL of the provider's JSON Web Key Set.
+	JWKSURI string `json:"jwks_uri"`
+	// AuthorizationEndpoint is the URL of the authorization endpoint.
+	AuthorizationEndpoint string `json:"authorization_endpoint,omitempty"`
+	// TokenEndpoint is the URL of the token endpoint.
+	TokenEndpoint string `json:"token_endpoint,omitempty"`
+	// UserinfoEndpoint is the URL of the UserInfo endpoint.
+	UserinfoEndpoint string `json:"userinfo_endpoint,omitempty"`
+	// IDTokenSigningAlgs lists the algorithms the provider signs ID tokens
+	// with (id_token_signing_alg_values_supported).
+	IDTokenSigningAlgs []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	// ScopesSupported lists the scopes the provider supports.
+	ScopesSupported []string `json:"scopes_supported,omitempty"`
+}
+
+// Discover fetches the OpenID Provider configuration of issuerURL, at
+// issuerURL (without a trailing slash) + "/.well-known/openid-configuration".
+//
+// The download is bounded like [FetchKeySet]'s: ctx and
+// [DefaultFetchTimeout], a [DefaultMaxBodyBytes] body, status 200, and
+// redirects only to https. A nil client means a client with a
+// [DefaultFetchTimeout] timeout.
+//
+// It checks what a verifier relies on:
+//   - issuerURL is https (http is accepted on loopback hosts, so that
+//     tests can use httptest servers); otherwise [ErrInsecureURL];
+//   - the document's issuer equals issuerURL exactly, trailing slash
+//     included (Discovery §4.3); otherwise [ErrIssuerMismatch];
+//   - jwks_uri is present and https (again http only on loopback hosts);
+//     otherwise [ErrInsecureURL].
+//
+// It does not check the other endpoints, which token verification does not
+// use. Download and parse failures match [ErrKeySetUnavailable] (503).
+func Discover(ctx context.Context, client *http.Client, issuerURL string) (*Discovery, error) {
+	return discover(ctx, hardenClient(client, DefaultFetchTimeout), issuerURL, DefaultFetchTimeout, DefaultMaxBodyBytes, false)
+}
+
+func discover(ctx context.Context, client *http.Client, issuerURL string, timeout time.Duration, maxBytes int64, allowHTTP bool) (*Discovery, error) {
+	if _, err := checkFetchURL(issuerURL, allowHTTP); err != nil {
+		return nil, err
+	}
+	u, err := checkFetchURL(strings.TrimSuffix(issuerURL, "/")+wellKnownPath, allowHTTP)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	body, err := fetchDocument(ctx, client, u, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	var d Discovery
+	if err := json.Unmarshal(body, &d); err != nil {
+		return nil, fmt.Errorf("%w: jwt: discovery document at %s: %w", ErrKeySetUnavailable, u.Redacted(), err)
+	}
+	if d.Issuer != issuerURL {
+		return nil, fmt.Errorf("%w: got %q, want %q", ErrIssuerMismatch, d.Issuer, issuerURL)
+	}
+	if d.JWKSURI == "" {
+		return nil, fmt.Errorf("%w: jwt: discovery document at %s has no jwks_uri", ErrKeySetUnavailable, u.Redacted())
+	}
+	if _, err := checkFetchURL(d.JWKSURI, allowHTTP); err != nil {
+		return nil, fmt.Errorf("jwt: discovery document jwks_uri: %w", err)
+	}
+	return &d, nil
+}
+
+// DiscoverKeySet discovers issuerURL's configuration as [Discover] does and
+// returns a [RemoteKeySet] for its jwks_uri, built with opts. The discovery
+// download uses opts.Client, opts.FetchTimeout and opts.MaxBodyBytes, and
+// opts.InsecureAllowHTTP relaxes the https rule for both URLs. Discovery
+// happens once: a provider that moves its jwks_uri needs a new set.
+//
+// A failed discovery is returned even when opts.AllowInitialFailure is set,
+// since without it there is no key set URL to retry.
+func DiscoverKeySet(ctx context.Context, issuerURL string, opts RemoteOptions) (*RemoteKeySet, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	timeout := remoteDefault(opts.FetchTimeout, DefaultFetchTimeout)
+	maxBytes := remoteDefault(opts.MaxBodyBytes, DefaultMaxBodyBytes)
+	client := opts.Client
+	if client == nil {
+		client = &http.Client{}
+	}
+	d, err := discover(ctx, hardenClient(client, 0), issuerURL, timeout, maxBytes, opts.InsecureAllowHTTP)
+	if err != nil {
+		return nil, err
+	}
+	return NewRemoteKeySet(ctx, d.JWKSURI, opts)
+}
