@@ -351,3 +351,27 @@ func TestConstructorsPanicOnNil(t *testing.T) {
 		})
 	}
 }
+
+func TestUseGuardsUnknownRoutes(t *testing.T) {
+	e := echo.New()
+	e.Use(authecho.Middleware(newTokens()))
+	e.GET("/known", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+
+	tests := []struct {
+		name, target, authorization string
+		wantStatus                  int
+	}{
+		{name: "known route", target: "/known", wantStatus: http.StatusUnauthorized},
+		{name: "unknown route", target: "/unknown", wantStatus: http.StatusUnauthorized},
+		{name: "known route authenticated", target: "/known", authorization: "Bearer tok-ann", wantStatus: http.StatusNoContent},
+		{name: "unknown route authenticated", target: "/unknown", authorization: "Bearer tok-ann", wantStatus: http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := serve(t, e, "GET", tt.target, tt.authorization)
+			if rec.Code != tt.wantStatus {
+				t.Errorf("GET %s = %d %q; want %d", tt.target, rec.Code, rec.Body, tt.wantStatus)
+			}
+		})
+	}
+}
