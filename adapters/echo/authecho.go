@@ -26,8 +26,8 @@
 // The principal is stored in the request's context, where [auth.From] finds
 // it as well; it is not copied into Echo's c.Set store.
 //
-// [echo.WrapMiddleware](a.Guard) works too and conforms; [Middleware] does
-// the same without wrapping Echo's response on every request.
+// Wrapping a.Guard with [echo.WrapMiddleware] gives the same responses;
+// [Middleware] does so without wrapping Echo's response on every request.
 package authecho
 
 import (

@@ -123,23 +123,28 @@ func TestErrorHandlerUntouched(t *testing.T) {
 	}
 	errHandler := errors.New("handler failed")
 	e.GET("/fail", func(c echo.Context) error { return errHandler }, authecho.Middleware(tokens.Requires("x:read")))
+	e.GET("/typed", authecho.Handler(tokens.Requires("x:read"), func(echo.Context, auth.Claims) error { return errHandler }))
 
 	tests := []struct {
 		name          string
+		target        string
 		authorization string
 		wantStatus    int
 		wantHandled   int32
 	}{
-		{name: "no credential", authorization: "", wantStatus: http.StatusUnauthorized},
-		{name: "malformed", authorization: "Bearer a b", wantStatus: http.StatusBadRequest},
-		{name: "invalid token", authorization: "Bearer nope", wantStatus: http.StatusUnauthorized},
-		{name: "missing scope", authorization: "Bearer tok-ann", wantStatus: http.StatusForbidden},
-		{name: "accepted, handler error", authorization: "Bearer tok-ann.x_read", wantStatus: http.StatusTeapot, wantHandled: 1},
+		{name: "no credential", target: "/fail", authorization: "", wantStatus: http.StatusUnauthorized},
+		{name: "malformed", target: "/fail", authorization: "Bearer a b", wantStatus: http.StatusBadRequest},
+		{name: "invalid token", target: "/fail", authorization: "Bearer nope", wantStatus: http.StatusUnauthorized},
+		{name: "missing scope", target: "/fail", authorization: "Bearer tok-ann", wantStatus: http.StatusForbidden},
+		{name: "accepted, handler error", target: "/fail", authorization: "Bearer tok-ann.x_read", wantStatus: http.StatusTeapot, wantHandled: 1},
+		{name: "typed, no credential", target: "/typed", authorization: "", wantStatus: http.StatusUnauthorized},
+		{name: "typed, missing scope", target: "/typed", authorization: "Bearer tok-ann", wantStatus: http.StatusForbidden},
+		{name: "typed, accepted, handler error", target: "/typed", authorization: "Bearer tok-ann.x_read", wantStatus: http.StatusTeapot, wantHandled: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			handled.Store(0)
-			rec := serve(t, e, "GET", "/fail", tt.authorization)
+			rec := serve(t, e, "GET", tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status = %d; want %d", rec.Code, tt.wantStatus)
 			}

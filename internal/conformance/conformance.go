@@ -135,6 +135,7 @@ func cases() []tc {
 
 		// API keys.
 		{name: "service/no key", method: "GET", path: "/service", want: badKey},
+		{name: "service/empty key", method: "GET", path: "/service", headers: key(""), want: badKey},
 		{name: "service/wrong key", method: "GET", path: "/service", headers: key("key-billing-7f3a9d"), want: badKey},
 		{name: "service/bearer token instead", method: "GET", path: "/service", headers: bearer("t-alice"), want: badKey},
 		{name: "service/valid key", method: "GET", path: "/service", headers: key(APIKey), want: ok(200, "service billing")},
