@@ -5,10 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
+	"sync"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 )
@@ -78,6 +81,23 @@ type keyEntry struct {
 	sign    any // []byte, private key, or nil
 	curve   elliptic.Curve
 	algs    []*algorithm // allowed algorithms the key fits, in Config order
+	macs    *sync.Pool   // HMAC keys with one algorithm: reusable MACs
+	macAlg  *algorithm
+}
+
+// maxMACSize is the largest HMAC output (SHA-512).
+const maxMACSize = 64
+
+// verifyMAC reports whether sig is the MAC of signing under the entry's
+// secret, in constant time. signing must have room for maxMACSize more
+// bytes, where the MAC is written.
+func (e *keyEntry) verifyMAC(signing, sig []byte) bool {
+	m := e.macs.Get().(hash.Hash)
+	m.Reset()
+	m.Write(signing)
+	sum := m.Sum(signing[len(signing):])
+	e.macs.Put(m)
+	return hmac.Equal(sig, sum)
 }
 
 // fits reports whether e may verify or sign with a.
@@ -214,6 +234,12 @@ func newKeyEntry(id, alg string, key any, allowed []*algorithm) (*keyEntry, erro
 		}
 		return nil, fmt.Errorf("jwt: %s: a %s%s fits none of Config.Algorithms %s",
 			name, kindName(e.kind), hint, algNames(allowed))
+	}
+	if e.kind == kindHMAC && len(e.algs) == 1 {
+		a, secret := e.algs[0], e.verify.([]byte)
+		newHash := a.method.(*gojwt.SigningMethodHMAC).Hash.New
+		e.macAlg = a
+		e.macs = &sync.Pool{New: func() any { return hmac.New(newHash, secret) }}
 	}
 	if e.id == "" && e.kind != kindHMAC {
 		tp, err := thumbprint(e.verify)

@@ -2,7 +2,6 @@ package jwt
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -128,8 +127,10 @@ func (e *engine) check(ctx context.Context, raw string) ([]byte, error) {
 		return nil, reject(rejectMalformed, errSegments)
 	}
 	hs, ps, ss := raw[:d1], raw[d1+1:d2], raw[d2+1:]
-	hl, pl := decodedLen(len(hs)), decodedLen(len(ps))
-	buf := make([]byte, hl+pl+decodedLen(len(ss)))
+	hl, pl, sl := decodedLen(len(hs)), decodedLen(len(ps)), decodedLen(len(ss))
+	// One allocation holds the decoded segments and, for HMAC, a copy of
+	// the signing input and room for the MAC.
+	buf := make([]byte, hl+pl+sl, hl+pl+sl+d2+maxMACSize)
 	header, payload, sig := buf[:hl], buf[hl:hl+pl], buf[hl+pl:]
 	if !decodeSegment(header, hs) || !decodeSegment(payload, ps) || !decodeSegment(sig, ss) {
 		return nil, reject(rejectMalformed, errBase64)
@@ -153,12 +154,22 @@ func (e *engine) check(ctx context.Context, raw string) ([]byte, error) {
 		return nil, reject(rejectType, nil)
 	}
 
-	key, err := e.key(ctx, h.kid, alg)
-	if err != nil {
-		return nil, err
-	}
-	if err := alg.method.Verify(raw[:d2], sig, key); err != nil {
-		return nil, reject(rejectSignature, err)
+	kr := e.keys.Load()
+	if ent := kr.local.lookup(h.kid, alg); ent != nil && ent.macs != nil && ent.macAlg == alg {
+		// Local HMAC key: a pooled MAC, no allocation.
+		if !ent.verifyMAC(append(buf[len(buf):], raw[:d2]...), sig) {
+			return nil, reject(rejectSignature, nil)
+		}
+	} else {
+		var key any
+		if ent != nil {
+			key = ent.verify
+		} else if key, err = e.remoteKey(ctx, kr, h.kid, alg); err != nil {
+			return nil, err
+		}
+		if err := alg.method.Verify(raw[:d2], sig, key); err != nil {
+			return nil, reject(rejectSignature, err)
+		}
 	}
 	if err := e.checkClaims(payload); err != nil {
 		return nil, err
@@ -173,12 +184,9 @@ var (
 	errKeyType  = errors.New("jwt: key set returned a key that does not fit the algorithm")
 )
 
-// key finds the verification key for a token.
-func (e *engine) key(ctx context.Context, kid []byte, alg *algorithm) (any, error) {
-	kr := e.keys.Load()
-	if ent := kr.local.lookup(kid, alg); ent != nil {
-		return ent.verify, nil
-	}
+// remoteKey finds the verification key for a token that no local key
+// verifies.
+func (e *engine) remoteKey(ctx context.Context, kr *keyring, kid []byte, alg *algorithm) (any, error) {
 	if kr.set == nil {
 		if kr.local == nil {
 			return nil, reject(unavailableKeys, nil)
@@ -465,11 +473,66 @@ func parseNumber(v []byte) (float64, bool) {
 	return f, true
 }
 
-// decodeClaims decodes a verified payload into a claims map.
+// decodeClaims decodes a verified payload into a claims map with the types
+// encoding/json would give (string, float64, bool, nil, []any,
+// map[string]any). The payload has been validated by checkClaims, so this
+// is a single pass without reflection.
 func decodeClaims(payload []byte) (auth.Claims, error) {
-	var m map[string]any
-	if err := json.Unmarshal(payload, &m); err != nil || m == nil {
-		return nil, reject(rejectMalformed, err)
+	v, ok := decodeValue(payload)
+	m, isMap := v.(map[string]any)
+	if !ok || !isMap {
+		return nil, reject(rejectClaims, errJSON)
 	}
 	return m, nil
+}
+
+// decodeValue decodes one JSON value whose syntax has been validated.
+func decodeValue(v []byte) (any, bool) {
+	switch v[0] {
+	case '"':
+		s, ok := stringValue(v)
+		return string(s), ok
+	case '{':
+		m := make(map[string]any)
+		r := newObjectReader(v)
+		for {
+			name, escaped, value, ok := r.next()
+			if !ok {
+				break
+			}
+			if escaped {
+				if name, ok = unescapeName(name); !ok {
+					return nil, false
+				}
+			}
+			x, ok := decodeValue(value)
+			if !ok {
+				return nil, false
+			}
+			m[string(name)] = x
+		}
+		return m, r.err == nil
+	case '[':
+		list := make([]any, 0, 4)
+		r := newArrayReader(v)
+		for {
+			el, ok := r.next()
+			if !ok {
+				break
+			}
+			x, ok := decodeValue(el)
+			if !ok {
+				return nil, false
+			}
+			list = append(list, x)
+		}
+		return list, r.err == nil
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case 'n':
+		return nil, true
+	}
+	return parseNumber(v)
 }

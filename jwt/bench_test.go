@@ -1,0 +1,135 @@
+package jwt_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	gojwt "github.com/golang-jwt/jwt/v5"
+
+	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/jwt"
+)
+
+// benchCase is one algorithm with the key that signs and the public key that
+// verifies.
+type benchCase struct {
+	alg      string
+	sign     func() any
+	verify   func() any
+	isSecret bool
+}
+
+var benchCases = []benchCase{
+	{alg: "HS256", sign: func() any { return secret64[:32] }, verify: func() any { return secret64[:32] }, isSecret: true},
+	{alg: "RS256", sign: func() any { return rsaKey() }, verify: func() any { return &rsaKey().PublicKey }},
+	{alg: "ES256", sign: func() any { return p256Key() }, verify: func() any { return &p256Key().PublicKey }},
+	{alg: "EdDSA", sign: func() any { return edKey() }, verify: func() any { return edKey().Public() }},
+}
+
+const (
+	benchIssuer   = "https://issuer.example"
+	benchAudience = "https://api.example"
+)
+
+// benchSetup returns a verifying Auth and a token typical of an access
+// token: iss, aud, sub, scope, iat, exp and a kid for asymmetric keys.
+func benchSetup(b *testing.B, bc benchCase) (*jwt.Auth, string) {
+	b.Helper()
+	cfg := jwt.Config{
+		Algorithms: []string{bc.alg},
+		IssuerURL:  benchIssuer,
+		Audience:   []string{benchAudience},
+		Expiration: time.Hour,
+		Now:        clock,
+	}
+	if bc.isSecret {
+		cfg.Secret = bc.sign().([]byte)
+	} else {
+		cfg.Key = bc.sign()
+	}
+	issuer := newAuth(b, cfg)
+	tok := encode(b, issuer, auth.Claims{
+		"sub": "user-1", "aud": benchAudience, "scope": "items:read items:write", "email": "user@example.com",
+	})
+	if !bc.isSecret {
+		cfg.Key = bc.verify()
+	}
+	return newAuth(b, cfg), tok
+}
+
+func BenchmarkVerify(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.alg, func(b *testing.B) {
+			a, tok := benchSetup(b, bc)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := a.Verify(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// discardWriter is a reusable ResponseWriter that keeps the status only.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(status int)      { w.status = status }
+
+func BenchmarkGuard(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.alg, func(b *testing.B) {
+			a, tok := benchSetup(b, bc)
+			ok := false
+			h := a.Requires("items:read").Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, ok = auth.From[auth.Claims](r.Context())
+			}))
+			req := httptest.NewRequest(http.MethodGet, "/items", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			w := &discardWriter{h: make(http.Header)}
+			b.ReportAllocs()
+			for b.Loop() {
+				ok = false
+				h.ServeHTTP(w, req)
+				if !ok {
+					b.Fatalf("request rejected: status %d", w.status)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBaseline is the reference: a bare, pre-built golang-jwt parser
+// with the same checks on the same token.
+func BenchmarkBaseline(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.alg, func(b *testing.B) {
+			_, tok := benchSetup(b, bc)
+			key := bc.verify()
+			keyfunc := func(*gojwt.Token) (any, error) { return key, nil }
+			p := gojwt.NewParser(
+				gojwt.WithValidMethods([]string{bc.alg}),
+				gojwt.WithIssuer(benchIssuer),
+				gojwt.WithAudience(benchAudience),
+				gojwt.WithExpirationRequired(),
+				gojwt.WithLeeway(jwt.DefaultLeeway),
+				gojwt.WithTimeFunc(clock),
+			)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.ParseWithClaims(tok, gojwt.MapClaims{}, keyfunc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
