@@ -191,7 +191,8 @@ func New(v *validator.Validator, opts ...Option) *auth.ScopedAuth[auth.Claims] {
 // aud contains audience, signed by a key of the tenant's JWKS at
 // https://DOMAIN/.well-known/jwks.json. The keys are fetched on the first
 // request and cached by the SDK's [jwks.CachingProvider] (see
-// [WithCacheTTL]). Everything else is as for [New].
+// [WithCacheTTL]); requests that arrive while no keys are held share one
+// fetch. Everything else is as for [New].
 //
 // NewTenant returns an error if domain is not a bare host name (with an
 // optional port), if audience is empty, or if an option is invalid. It
@@ -228,7 +229,8 @@ func NewTenant(domain, audience string, opts ...Option) (*auth.ScopedAuth[auth.C
 	provider := jwks.NewCachingProvider(issuer, ttl,
 		jwks.WithCustomJWKSURI(jwksURL),
 		jwks.WithCustomClient(fetchClient(c.client, c.timeout)))
-	v, err := validator.New(KeyFunc(provider.KeyFunc), validator.RS256, issuer.String(), []string{audience},
+	keys := &tenantKeys{inner: provider.KeyFunc}
+	v, err := validator.New(KeyFunc(keys.keyFunc), validator.RS256, issuer.String(), []string{audience},
 		validator.WithCustomClaims(CustomClaims),
 		validator.WithAllowedClockSkew(c.skew))
 	if err != nil {

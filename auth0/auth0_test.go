@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -569,5 +570,55 @@ func TestScopesFunc(t *testing.T) {
 		if got := auth0.Scopes(tt.claims).String(); got != tt.want {
 			t.Errorf("%s: Scopes(%v) = %q; want %q", tt.name, tt.claims, got, tt.want)
 		}
+	}
+}
+
+// TestConcurrentFirstFetch sends requests while the first JWKS fetch is
+// pending: they share it rather than each fetching in turn.
+func TestConcurrentFirstFetch(t *testing.T) {
+	t.Parallel()
+	gate := make(chan struct{})
+	tn := newGatedTenant(t, false, gate)
+	h := routes(newAuth(t, tn))
+	tok := "Bearer " + mint(t, token{})
+	const n = 8
+	codes := make(chan int, n)
+	for range n {
+		go func() { codes <- serve(t, h, "/me", tok).Code }()
+	}
+	for tn.fetch.Load() == 0 {
+		runtime.Gosched() // until the first fetch reached the tenant
+	}
+	close(gate)
+	for range n {
+		if code := <-codes; code != http.StatusOK {
+			t.Errorf("status = %d; want 200", code)
+		}
+	}
+	if got := tn.fetch.Load(); got != 1 {
+		t.Errorf("JWKS fetched %d times for %d concurrent requests; want 1", got, n)
+	}
+}
+
+// TestRequestGivesUpWaiting checks that a request whose context ends while
+// the key server hangs is answered at once with 503.
+func TestRequestGivesUpWaiting(t *testing.T) {
+	t.Parallel()
+	gate := make(chan struct{})
+	tn := newGatedTenant(t, false, gate)
+	t.Cleanup(func() { close(gate) }) // before the tenant closes
+	a := newAuth(t, tn)
+	ctx, cancel := context.WithCancel(context.Background())
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer "+mint(t, token{}))
+	go func() {
+		for tn.fetch.Load() == 0 {
+			runtime.Gosched()
+		}
+		cancel()
+	}()
+	_, err := a.Authenticate(req)
+	if !errors.Is(err, auth0.ErrKeysUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Errorf("Authenticate error %v; want ErrKeysUnavailable and context.Canceled", err)
 	}
 }

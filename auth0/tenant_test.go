@@ -54,6 +54,7 @@ const (
 // tenant is an httptest server shaped like an Auth0 tenant: it serves the
 // RS256 public key of testKeys()[0] under kid testKid at /.well-known/jwks.json.
 type tenant struct {
+	gate  chan struct{} // when set, JWKS answers wait until it is closed
 	srv   *httptest.Server
 	mode  atomic.Int32
 	fetch atomic.Int32
@@ -61,11 +62,24 @@ type tenant struct {
 
 func newTenant(tb testing.TB, tls bool) *tenant {
 	tb.Helper()
-	tn := &tenant{}
+	return newGatedTenant(tb, tls, nil)
+}
+
+// newGatedTenant is newTenant whose JWKS answers wait for gate to be closed.
+func newGatedTenant(tb testing.TB, tls bool, gate chan struct{}) *tenant {
+	tb.Helper()
+	tn := &tenant{gate: gate}
 	jwks := jwksJSON(map[string]*rsa.PublicKey{testKid: &testKeys()[0].PublicKey})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
 		tn.fetch.Add(1)
+		if tn.gate != nil {
+			select {
+			case <-tn.gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		switch jwksMode(tn.mode.Load()) {
 		case jwksOK:
 			w.Header().Set("Content-Type", "application/json")
