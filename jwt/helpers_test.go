@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"hash"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -33,6 +34,7 @@ var (
 	p256Key    = sync.OnceValue(func() *ecdsa.PrivateKey { return mustEC(elliptic.P256()) })
 	p384Key    = sync.OnceValue(func() *ecdsa.PrivateKey { return mustEC(elliptic.P384()) })
 	p521Key    = sync.OnceValue(func() *ecdsa.PrivateKey { return mustEC(elliptic.P521()) })
+	p256Key2   = sync.OnceValue(func() *ecdsa.PrivateKey { return mustEC(elliptic.P256()) })
 	edKey      = sync.OnceValue(func() ed25519.PrivateKey {
 		_, k, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -211,3 +213,13 @@ func splitToken(tb testing.TB, tok string) (h, p, s string) {
 	}
 	return parts[0], parts[1], parts[2]
 }
+
+func jwtDecode(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// jwtSegment decodes a token segment to text.
+func jwtSegment(s string) (string, error) {
+	b, err := jwtDecode(s)
+	return string(b), err
+}
+
+func newInt(b []byte) *big.Int { return new(big.Int).SetBytes(b) }

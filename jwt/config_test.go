@@ -1,0 +1,303 @@
+package jwt_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/jwt"
+)
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		cfg     jwt.Config
+		wantErr string
+	}{
+		{name: "RS256 with an HMAC secret", cfg: jwt.Config{Secret: secret64, Algorithms: []string{"RS256"}},
+			wantErr: "fits none of Config.Algorithms"},
+		{name: "HS256 and RS256 with a secret only", cfg: jwt.Config{Secret: secret64[:32], Algorithms: []string{"HS256", "RS256"}},
+			wantErr: "RS256 is allowed but no configured key can verify it"},
+		{name: "no algorithms", cfg: jwt.Config{Secret: secret64}, wantErr: "Config.Algorithms is empty"},
+		{name: "none", cfg: jwt.Config{Secret: secret64, Algorithms: []string{"HS256", "none"}}, wantErr: `"none" can never be enabled`},
+		{name: "NoNe", cfg: jwt.Config{Secret: secret64, Algorithms: []string{"NoNe"}}, wantErr: `"none" can never be enabled`},
+		{name: "unknown algorithm", cfg: jwt.Config{Secret: secret64, Algorithms: []string{"HS257"}}, wantErr: `unknown algorithm "HS257"`},
+		{name: "lower-case algorithm", cfg: jwt.Config{Secret: secret64, Algorithms: []string{"hs256"}}, wantErr: `unknown algorithm "hs256"`},
+		{name: "HS256 secret too short", cfg: jwt.Config{Secret: secret64[:31], Algorithms: []string{"HS256"}},
+			wantErr: "HS256 needs a secret of at least 32 bytes, got 31"},
+		{name: "HS384 secret too short", cfg: jwt.Config{Secret: secret64[:47], Algorithms: []string{"HS384"}},
+			wantErr: "HS384 needs a secret of at least 48 bytes"},
+		{name: "HS512 secret too short", cfg: jwt.Config{Secret: secret64[:63], Algorithms: []string{"HS512"}},
+			wantErr: "HS512 needs a secret of at least 64 bytes"},
+		{name: "RSA under 2048 bits", cfg: jwt.Config{Key: small, Algorithms: []string{"RS256"}}, wantErr: "RSA key has 1024 bits"},
+		{name: "EC on the wrong curve", cfg: jwt.Config{Key: p256Key(), Algorithms: []string{"ES384"}}, wantErr: "(curve P-256) fits none"},
+		{name: "declared alg on the wrong curve", cfg: jwt.Config{Keys: []jwt.Key{{ID: "a", Algorithm: "ES512", Key: p384Key()}}, Algorithms: []string{"ES512"}},
+			wantErr: "ES512 needs curve P-521, the key is on P-384"},
+		{name: "declared alg of another family", cfg: jwt.Config{Keys: []jwt.Key{{ID: "a", Algorithm: "HS256", Key: rsaKey()}}, Algorithms: []string{"HS256"}},
+			wantErr: "HS256 does not fit a RSA key"},
+		{name: "declared alg not allowed", cfg: jwt.Config{Keys: []jwt.Key{{ID: "a", Algorithm: "RS512", Key: rsaKey()}}, Algorithms: []string{"RS256"}},
+			wantErr: "RS512 is not in Config.Algorithms"},
+		{name: "no key", cfg: jwt.Config{Algorithms: []string{"HS256"}}, wantErr: "jwt: no key"},
+		{name: "string secret", cfg: jwt.Config{Key: "secret", Algorithms: []string{"HS256"}}, wantErr: "a string is not a key"},
+		{name: "unsupported key", cfg: jwt.Config{Key: 42, Algorithms: []string{"HS256"}}, wantErr: "unsupported key type int"},
+		{name: "secret and key", cfg: jwt.Config{Secret: secret64, Key: rsaKey(), Algorithms: []string{"HS256"}}, wantErr: "not both"},
+		{name: "duplicate kid", cfg: jwt.Config{Keys: []jwt.Key{{ID: "a", Key: secret64[:32]}, {ID: "a", Key: secret64[32:]}}, Algorithms: []string{"HS256"}},
+			wantErr: `two keys have kid "a"`},
+		{name: "AwaitJWKS without issuer", cfg: jwt.Config{AwaitJWKS: true, Algorithms: []string{"RS256"}}, wantErr: "needs Config.IssuerURL"},
+		{name: "unknown signing key", cfg: jwt.Config{Secret: secret64[:32], KeyID: "a", SigningKeyID: "b", Algorithms: []string{"HS256"}},
+			wantErr: `SigningKeyID "b" names no private key`},
+		{name: "empty audience", cfg: jwt.Config{Secret: secret64[:32], Audience: []string{""}, Algorithms: []string{"HS256"}}, wantErr: "empty string"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, err := jwt.New(tt.cfg)
+			if err == nil {
+				t.Fatalf("New succeeded (%v); want error containing %q", a, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "jwt: ") {
+				t.Errorf("New error = %q; want it to contain %q", err, tt.wantErr)
+			}
+			defer func() {
+				if r := recover(); r == nil {
+					t.Error("MustNew did not panic")
+				}
+			}()
+			jwt.MustNew(tt.cfg)
+		})
+	}
+}
+
+func TestEncodeDefaults(t *testing.T) {
+	t.Parallel()
+	cfg := hsConfig()
+	cfg.IssuerURL = "https://example.com"
+	a := newAuth(t, cfg)
+	iat := epoch.Unix()
+	tests := []struct {
+		name          string
+		claims        auth.Claims
+		expiresIn     time.Duration
+		wantIss       any
+		wantIat       float64
+		wantExp       float64
+		wantExpiresIn int64
+	}{
+		{name: "defaults", claims: auth.Claims{"sub": "user-1"}, wantIss: "https://example.com",
+			wantIat: float64(iat), wantExp: float64(iat + 3600), wantExpiresIn: 3600},
+		{name: "expires_in overrides the configured lifetime", claims: auth.Claims{"sub": "user-1"}, expiresIn: 60 * time.Second,
+			wantIss: "https://example.com", wantIat: float64(iat), wantExp: float64(iat + 60), wantExpiresIn: 60},
+		{name: "explicit values win", claims: auth.Claims{"sub": "user-1", "iss": "https://other.example", "iat": iat - 100, "exp": iat + 500},
+			expiresIn: time.Minute, wantIss: "https://other.example", wantIat: float64(iat - 100), wantExp: float64(iat + 500), wantExpiresIn: 600},
+		{name: "time.Time exp", claims: auth.Claims{"sub": "user-1", "exp": epoch.Add(2 * time.Minute)},
+			wantIss: "https://example.com", wantIat: float64(iat), wantExp: float64(iat + 120), wantExpiresIn: 120},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			before, _ := json.Marshal(tt.claims)
+			bearer, err := a.CreateAccessToken(tt.claims, tt.expiresIn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after, _ := json.Marshal(tt.claims); string(after) != string(before) {
+				t.Errorf("caller's claims changed: %s -> %s", before, after)
+			}
+			if bearer.TokenType != "bearer" || bearer.ExpiresIn != tt.wantExpiresIn {
+				t.Errorf("bearer = %+v; want token_type bearer, expires_in %d", bearer, tt.wantExpiresIn)
+			}
+			// Read the claims back with a verifier that accepts other issuers.
+			vcfg := hsConfig()
+			c, err := newAuth(t, vcfg).Verify(context.Background(), bearer.AccessToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c["iss"] != tt.wantIss || c["iat"] != tt.wantIat || c["exp"] != tt.wantExp {
+				t.Errorf("claims = %v; want iss %v iat %v exp %v", c, tt.wantIss, tt.wantIat, tt.wantExp)
+			}
+		})
+	}
+
+	t.Run("json", func(t *testing.T) {
+		t.Parallel()
+		bearer, err := a.CreateAccessToken(auth.Claims{"sub": "user-1"}, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(bearer)
+		want := `{"token_type":"bearer","access_token":"` + bearer.AccessToken + `","expires_in":60}`
+		if string(b) != want {
+			t.Errorf("JSON = %s; want %s", b, want)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		t.Parallel()
+		noExp := hsConfig()
+		noExp.Expiration = 0
+		tests := []struct {
+			name    string
+			a       *jwt.Auth
+			claims  auth.Claims
+			wantErr string
+		}{
+			{name: "no exp while required", a: newAuth(t, noExp), claims: auth.Claims{"sub": "x"}, wantErr: "would have no exp"},
+			{name: "exp not a number", a: a, claims: auth.Claims{"exp": "soon"}, wantErr: "exp is not a number"},
+			{name: "iat not a number", a: a, claims: auth.Claims{"iat": "now"}, wantErr: "iat is not a number"},
+		}
+		for _, tt := range tests {
+			if _, err := tt.a.Encode(tt.claims, 0); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: Encode err = %v; want %q", tt.name, err, tt.wantErr)
+			}
+		}
+	})
+}
+
+func TestSigningKeySelection(t *testing.T) {
+	t.Parallel()
+	cfg := jwt.Config{
+		Keys:       []jwt.Key{{ID: "old", Key: rsaKey()}, {ID: "new", Key: rsaForeign()}},
+		Algorithms: []string{"RS256"}, Expiration: time.Hour, Now: clock,
+	}
+	if _, err := newAuth(t, cfg).Encode(auth.Claims{"sub": "x"}, 0); err == nil || !strings.Contains(err.Error(), "SigningKeyID") {
+		t.Errorf("Encode with two signers: err = %v; want a SigningKeyID error", err)
+	}
+	cfg.SigningKeyID = "new"
+	a := newAuth(t, cfg)
+	tok := encode(t, a, auth.Claims{"sub": "x"})
+	h, _, _ := splitToken(t, tok)
+	if raw, _ := jwtSegment(h); !strings.Contains(raw, `"kid":"new"`) {
+		t.Errorf("header = %s; want kid new", raw)
+	}
+	if _, err := a.Verify(context.Background(), tok); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+}
+
+func TestJWKS(t *testing.T) {
+	t.Parallel()
+	a := newAuth(t, jwt.Config{
+		Keys: []jwt.Key{
+			{ID: "rsa-1", Key: rsaKey()},
+			{ID: "ec-1", Key: &p384Key().PublicKey},
+			{Key: edKey()},
+			{ID: "hmac", Key: secret64},
+		},
+		Algorithms: []string{"PS256", "RS256", "ES384", "EdDSA", "HS512"},
+		Now:        clock,
+	})
+	set := a.JWKS()
+	if len(set.Keys) != 3 {
+		t.Fatalf("JWKS has %d keys; want 3 (the secret is never published): %+v", len(set.Keys), set)
+	}
+	byKty := map[string]jwt.JWK{}
+	for _, k := range set.Keys {
+		byKty[k.KeyType] = k
+		if k.Use != "sig" || k.KeyID == "" || k.Algorithm == "" {
+			t.Errorf("key %+v lacks use, kid or alg", k)
+		}
+	}
+	if k := byKty["RSA"]; k.KeyID != "rsa-1" || k.Algorithm != "PS256" || k.E != "AQAB" || k.N == "" {
+		t.Errorf("RSA JWK = %+v", k)
+	}
+	if k := byKty["EC"]; k.Curve != "P-384" || len(k.X) != 64 || len(k.Y) != 64 || k.Algorithm != "ES384" {
+		t.Errorf("EC JWK = %+v; want P-384 with 48-byte coordinates", k)
+	}
+	if k := byKty["OKP"]; k.Curve != "Ed25519" || len(k.X) != 43 || k.Algorithm != "EdDSA" {
+		t.Errorf("OKP JWK = %+v", k)
+	}
+	body, _ := json.Marshal(set)
+	for _, private := range []string{`"d"`, `"p"`, `"q"`, `"dp"`, `"k"`} {
+		if strings.Contains(string(body), private+":") {
+			t.Errorf("JWKS %s contains private member %s", body, private)
+		}
+	}
+
+	rec := httptest.NewRecorder()
+	a.JWKSHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/jwk-set+json" ||
+		!strings.Contains(rec.Header().Get("Cache-Control"), "max-age=") || rec.Body.String() != string(body) {
+		t.Errorf("GET: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	a.JWKSHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/.well-known/jwks.json", nil))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST: %d %v", rec.Code, rec.Header())
+	}
+	if empty, _ := json.Marshal(newAuth(t, hsConfig()).JWKS()); string(empty) != `{"keys":[]}` {
+		t.Errorf("JWKS of a secret = %s; want {\"keys\":[]}", empty)
+	}
+}
+
+// TestThumbprint checks the derived kid against the example of RFC 7638
+// §3.1.
+func TestThumbprint(t *testing.T) {
+	t.Parallel()
+	const n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+	const want = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+	nb, err := jwtDecode(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := &rsa.PublicKey{N: newInt(nb), E: 65537}
+	a := newAuth(t, jwt.Config{Key: pub, Algorithms: []string{"RS256"}})
+	if got := a.JWKS().Keys[0].KeyID; got != want {
+		t.Errorf("kid = %q; want the RFC 7638 thumbprint %q", got, want)
+	}
+	// Stable across constructions.
+	ec := &ecdsa.PublicKey{}
+	*ec = p256Key().PublicKey
+	k1 := newAuth(t, jwt.Config{Key: ec, Algorithms: []string{"ES256"}}).JWKS().Keys[0].KeyID
+	k2 := newAuth(t, jwt.Config{Key: &p256Key().PublicKey, Algorithms: []string{"ES256"}}).JWKS().Keys[0].KeyID
+	if k1 != k2 || k1 == "" {
+		t.Errorf("EC thumbprints %q and %q; want equal and non-empty", k1, k2)
+	}
+}
+
+// TestFetchJWKS publishes the JWKS of an issuing Auth on an httptest server
+// and fetches it at start-up into a verifying Auth.
+func TestFetchJWKS(t *testing.T) {
+	t.Parallel()
+	issuer := newAuth(t, jwt.Config{Key: p256Key(), Algorithms: []string{"ES256"}, Expiration: time.Hour, Now: clock})
+	mux := http.NewServeMux()
+	mux.Handle("GET /.well-known/jwks.json", issuer.JWKSHandler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	a := newAuth(t, jwt.Config{AwaitJWKS: true, IssuerURL: srv.URL, Algorithms: []string{"ES256"}, Now: clock, HTTPClient: srv.Client()})
+	tok, err := issuer.Encode(auth.Claims{"sub": "user-1", "iss": srv.URL}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := do(t, a.Guard(subHandler), tok); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("before FetchJWKS: status %d; want 503", rec.Code)
+	}
+	if err := a.FetchJWKS(context.Background(), "/missing.json"); err == nil {
+		t.Error("FetchJWKS of a 404 succeeded")
+	}
+	if err := a.FetchJWKS(context.Background(), "/.well-known/jwks.json"); err != nil {
+		t.Fatalf("FetchJWKS: %v", err)
+	}
+	if rec := do(t, a.Guard(subHandler), tok); rec.Code != 200 || rec.Body.String() != "user-1" {
+		t.Errorf("after FetchJWKS: %d %s; want 200 user-1", rec.Code, rec.Body)
+	}
+	foreign := encode(t, newAuth(t, jwt.Config{Key: p256Key2(), Algorithms: []string{"ES256"}, Expiration: time.Hour, Now: clock}), auth.Claims{"iss": srv.URL})
+	if rec := do(t, a.Guard(subHandler), foreign); rec.Code != 401 {
+		t.Errorf("foreign key after FetchJWKS: status %d; want 401", rec.Code)
+	}
+	if err := a.FetchJWKS(context.Background(), "https://evil.example/jwks.json"); err == nil {
+		t.Error("FetchJWKS accepted an absolute URL")
+	}
+}
