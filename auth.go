@@ -61,7 +61,9 @@ var _ Guarder = (*Auth[Claims])(nil)
 // detail) for a bad credential, 401; [ErrForbidden] or [Forbidden], 403;
 // [ErrUnavailable] or [Unavailable] when a backend it depends on is down,
 // 503. Any other error is treated as an internal failure: 500, with a generic
-// detail, never disguised as 401.
+// detail, never disguised as 401. An error matching [ErrNoCredential] from
+// verify is a rejection of the credential it was given (401 invalid_token),
+// never a reason to serve the request as anonymous in [Auth.Optional].
 //
 // New panics if scheme or verify is nil.
 func New[P any](scheme Scheme, verify func(ctx context.Context, raw string) (P, error), opts ...Option) *Auth[P] {
@@ -295,13 +297,13 @@ func Scoped[P any](a *Auth[P], scopesOf func(P) scopes.Set) *ScopedAuth[P] {
 	}
 	if scopesOf == nil {
 		var zero P
-		name := reflect.TypeFor[P]().String()
 		switch any(zero).(type) {
 		case Claims:
 			scopesOf = func(p P) scopes.Set { return ClaimsScopes(any(p).(Claims)) }
 		case Scoper:
 			scopesOf = func(p P) scopes.Set { return any(p).(Scoper).Scopes() }
 		default:
+			name := reflect.TypeFor[P]().String() // %T of a nil interface would say <nil>
 			if _, ok := any(&zero).(Scoper); ok {
 				panic(fmt.Sprintf("auth: Scoped: %s has a pointer-receiver Scopes method; give a scope reader", name))
 			}
@@ -399,7 +401,8 @@ func (e *ScopeError) Is(target error) bool { return target == ErrForbidden }
 // [Unauthorized] or [ErrInvalidCredential] for an unknown user (401),
 // [Forbidden] or [ErrForbidden] (403) — and they keep their status. Any
 // other error, such as a database failure, is a 500 whose text the client
-// never sees: never disguised as 401.
+// never sees: never disguised as 401. [ErrNoCredential] from load counts as
+// an invalid credential, since a credential was presented.
 //
 // Then panics if a or load is nil.
 func Then[P, U any](a *Auth[P], load func(ctx context.Context, p P) (U, error)) *Auth[U] {

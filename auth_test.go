@@ -670,3 +670,45 @@ func TestDescription(t *testing.T) {
 		}
 	}
 }
+
+func TestAnyOfNestedAndThen(t *testing.T) {
+	t.Parallel()
+	claimsOf := func(sub string) func(context.Context, string) (auth.Claims, error) {
+		return func(_ context.Context, raw string) (auth.Claims, error) {
+			if raw != "k-"+sub {
+				return nil, auth.Unauthorized("Unknown key")
+			}
+			return auth.Claims{"sub": sub}, nil
+		}
+	}
+	a := auth.New(auth.Header("X-A"), claimsOf("a"), auth.WithChallenge("A", ""))
+	b := auth.New(auth.Header("X-B"), claimsOf("b"), auth.WithChallenge("B", ""))
+	c := auth.New(auth.Header("X-C"), claimsOf("c"), auth.WithChallenge("C", ""))
+	nested := auth.Then(auth.AnyOf(auth.AnyOf(a, b), c), func(_ context.Context, cl auth.Claims) (auth.Claims, error) { return cl, nil })
+	tests := []struct {
+		name       string
+		headers    []header
+		wantStatus int
+		wantBody   string
+		wantChall  []string
+	}{
+		{name: "inner first", headers: []header{{name: "X-A", value: "k-a"}}, wantStatus: 200, wantBody: "a"},
+		{name: "inner second", headers: []header{{name: "X-B", value: "k-b"}}, wantStatus: 200, wantBody: "b"},
+		{name: "outer", headers: []header{{name: "X-C", value: "k-c"}}, wantStatus: 200, wantBody: "c"},
+		{name: "inner bad decides", headers: []header{{name: "X-B", value: "bad"}, {name: "X-C", value: "k-c"}}, wantStatus: 401, wantChall: []string{"B"}},
+		{name: "none", wantStatus: 418, wantChall: nil}, // Optional: anonymous
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := serve(t, nested.Optional(subHandler), newRequest(t, "/", tt.headers...))
+			if rec.Code != tt.wantStatus || (tt.wantBody != "" && rec.Body.String() != tt.wantBody) {
+				t.Errorf("got %d %q; want %d %q", rec.Code, rec.Body.String(), tt.wantStatus, tt.wantBody)
+			}
+			checkChallenges(t, rec, tt.wantChall...)
+		})
+	}
+	rec := serve(t, nested.Guard(subHandler), newRequest(t, "/"))
+	checkProblem(t, rec, http.StatusUnauthorized, "Missing credentials")
+	checkChallenges(t, rec, "A", "B", "C")
+}
