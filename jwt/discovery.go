@@ -77,18 +77,28 @@ func discover(ctx context.Context, client *http.Client, issuerURL string, timeou
 	if err != nil {
 		return nil, err
 	}
+	d, err := parseDiscovery(body, issuerURL, allowHTTP)
+	if err != nil {
+		return nil, fmt.Errorf("jwt: discovery document at %s: %w", u.Redacted(), err)
+	}
+	return d, nil
+}
+
+// parseDiscovery decodes a discovery document and checks it against the
+// issuer URL it was fetched for.
+func parseDiscovery(body []byte, issuerURL string, allowHTTP bool) (*Discovery, error) {
 	var d Discovery
 	if err := json.Unmarshal(body, &d); err != nil {
-		return nil, fmt.Errorf("%w: jwt: discovery document at %s: %w", ErrKeySetUnavailable, u.Redacted(), err)
+		return nil, fmt.Errorf("%w: %w", ErrKeySetUnavailable, err)
 	}
 	if d.Issuer != issuerURL {
 		return nil, fmt.Errorf("%w: got %q, want %q", ErrIssuerMismatch, d.Issuer, issuerURL)
 	}
 	if d.JWKSURI == "" {
-		return nil, fmt.Errorf("%w: jwt: discovery document at %s has no jwks_uri", ErrKeySetUnavailable, u.Redacted())
+		return nil, fmt.Errorf("%w: no jwks_uri", ErrKeySetUnavailable)
 	}
 	if _, err := checkFetchURL(d.JWKSURI, allowHTTP); err != nil {
-		return nil, fmt.Errorf("jwt: discovery document jwks_uri: %w", err)
+		return nil, fmt.Errorf("jwks_uri: %w", err)
 	}
 	return &d, nil
 }

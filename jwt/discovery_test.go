@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -163,4 +164,36 @@ func TestDiscoverKeySet(t *testing.T) {
 	if ks, err := DiscoverKeySet(context.Background(), srv.URL, RemoteOptions{MaxBodyBytes: -1}); ks != nil || err == nil {
 		t.Fatalf("DiscoverKeySet with negative options = %v, %v; want an error", ks, err)
 	}
+}
+
+// FuzzParseDiscovery feeds arbitrary documents to the discovery parser. It
+// must never panic, and a document it accepts must name the expected
+// issuer and an https (or loopback) jwks_uri.
+func FuzzParseDiscovery(f *testing.F) {
+	const issuer = "https://login.example.com"
+	f.Add([]byte(`{"issuer":"https://login.example.com","jwks_uri":"https://login.example.com/jwks"}`))
+	f.Add([]byte(`{"issuer":"https://login.example.com","jwks_uri":"http://127.0.0.1:8080/jwks"}`))
+	f.Add([]byte(`{"issuer":"https://login.example.com","jwks_uri":"http://keys.example.com/jwks"}`))
+	f.Add([]byte(`{"issuer":"https://login.example.com/","jwks_uri":"https://login.example.com/jwks"}`))
+	f.Add([]byte(`{"issuer":"https://login.example.com","jwks_uri":"https://[::1"}`))
+	f.Add([]byte(`{"issuer":"https://login.example.com","jwks_uri":""}`))
+	f.Add([]byte(`{"issuer":1}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(``))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d, err := parseDiscovery(body, issuer, false)
+		if err != nil {
+			if d != nil {
+				t.Fatalf("parseDiscovery returned a document with error %v", err)
+			}
+			return
+		}
+		if d.Issuer != issuer {
+			t.Fatalf("accepted issuer %q; want %q", d.Issuer, issuer)
+		}
+		u, err := url.Parse(d.JWKSURI)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopbackHost(u.Hostname()))) {
+			t.Fatalf("accepted jwks_uri %q", d.JWKSURI)
+		}
+	})
 }

@@ -115,6 +115,9 @@ func (o *RemoteOptions) check() error {
 // VerificationKey answers a known kid from memory without I/O or
 // allocation. It is safe for concurrent use. Close, or cancelling the
 // context given to [NewRemoteKeySet], stops its goroutines.
+//
+// Create one with [NewRemoteKeySet] or [DiscoverKeySet]; the zero value is
+// not usable.
 type RemoteKeySet struct {
 	url        *url.URL
 	client     *http.Client
@@ -208,6 +211,9 @@ func remoteDefault[T time.Duration | int64](v, def T) T {
 //   - an error matching [ErrKeySetUnavailable] (503) when the set has never
 //     loaded, or when the download this lookup waited for failed or did
 //     not finish before ctx ended.
+//
+// An alg that no fetched key can serve (none, HS256, …) is always
+// [ErrKeyNotFound], loaded or not, and never triggers a download.
 func (s *RemoteKeySet) VerificationKey(ctx context.Context, kid, alg string) (any, error) {
 	idx := s.keys.Load()
 	if idx != nil {
