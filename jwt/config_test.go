@@ -3,6 +3,7 @@ package jwt_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -255,6 +256,15 @@ func TestThumbprint(t *testing.T) {
 	a := newAuth(t, jwt.Config{Key: pub, Algorithms: []string{"RS256"}})
 	if got := a.JWKS().Keys[0].KeyID; got != want {
 		t.Errorf("kid = %q; want the RFC 7638 thumbprint %q", got, want)
+	}
+	// RFC 8037 §A.3: the thumbprint of an Ed25519 key.
+	x, err := jwtDecode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	okp := newAuth(t, jwt.Config{Key: ed25519.PublicKey(x), Algorithms: []string{"EdDSA"}})
+	if got, want := okp.JWKS().Keys[0].KeyID, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"; got != want {
+		t.Errorf("Ed25519 kid = %q; want the RFC 8037 thumbprint %q", got, want)
 	}
 	// Stable across constructions.
 	ec := &ecdsa.PublicKey{}
