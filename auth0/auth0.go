@@ -166,9 +166,10 @@ var description = auth.WithDescription(auth.Description{
 // errors are still recognised, but a key func that fails otherwise makes
 // tokens look invalid (401).
 //
-// Rejections are [*auth.Error]s: 401 invalid_token with a fixed detail for
-// each reason (see [ErrTokenExpired] and its siblings), 503 when the keys
-// cannot be fetched. New panics if v is nil or if given an option that
+// Tokens without an exp claim are rejected ([ErrNoExpiry]), whatever v
+// accepts. Rejections are [*auth.Error]s: 401 invalid_token with a fixed
+// detail for each reason (see [ErrTokenExpired] and its siblings), 503 when
+// the keys cannot be fetched. New panics if v is nil or if given an option that
 // configures the validator NewTenant builds (such as [WithBaseURL]): set
 // that up in v instead.
 //
@@ -252,6 +253,9 @@ func checkDomain(domain string) error {
 	return nil
 }
 
+// errNoExpiry is the fixed rejection of a token without exp.
+var errNoExpiry = rejectNoExpiry.with(nil)
+
 // build wires v into a ScopedAuth. alg is the algorithm v accepts, if known.
 func build(v *validator.Validator, alg string, c *config) *auth.ScopedAuth[auth.Claims] {
 	verify := func(ctx context.Context, raw string) (auth.Claims, error) {
@@ -265,6 +269,9 @@ func build(v *validator.Validator, alg string, c *config) *auth.ScopedAuth[auth.
 		vc, ok := res.(*validator.ValidatedClaims)
 		if !ok || vc == nil {
 			return nil, errNoClaims
+		}
+		if vc.RegisteredClaims.Expiry == 0 {
+			return nil, errNoExpiry
 		}
 		claims, err := claimsOf(vc)
 		if err != nil {
@@ -296,8 +303,8 @@ func fetchClient(c *http.Client, timeout time.Duration) *http.Client {
 	return &fc
 }
 
-// checkedTransport fails a JWKS fetch whose response is not 200 or whose
-// body exceeds MaxJWKSSize. The SDK decodes any body it is given, and the
+// checkedTransport fails a JWKS fetch whose response is neither 200 nor a
+// redirect, or whose body exceeds MaxJWKSSize. The SDK decodes any body it is given, and the
 // error body of a failing server may decode to an empty key set, which
 // would turn an outage into 401s.
 type checkedTransport struct {
@@ -305,7 +312,8 @@ type checkedTransport struct {
 }
 
 // StatusError is the cause of a 503 when the tenant answered the JWKS
-// request with a status other than 200 OK.
+// request with a status other than 200 OK or a redirect. Find it with
+// [errors.As] in the error of a rejected request.
 type StatusError struct {
 	// StatusCode is the status the key server answered with.
 	StatusCode int
@@ -323,6 +331,9 @@ func (t *checkedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := base.RoundTrip(r)
 	if err != nil {
 		return nil, err
+	}
+	if resp.StatusCode/100 == 3 {
+		return resp, nil // the client follows redirects or fails on them
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()

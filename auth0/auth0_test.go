@@ -154,6 +154,8 @@ func TestRejections(t *testing.T) {
 	}{
 		{name: "expired", token: mint(t, token{claims: claims(map[string]any{"exp": now.Add(-hour).Unix()})}),
 			detail: auth0.DetailExpired, wantErr: auth0.ErrTokenExpired, goErr: jwt.ErrExpired},
+		{name: "no expiry", token: mint(t, token{claims: claims(map[string]any{"exp": nil})}),
+			detail: auth0.DetailNoExpiry, wantErr: auth0.ErrNoExpiry},
 		{name: "not valid yet", token: mint(t, token{claims: claims(map[string]any{"nbf": now.Add(hour).Unix()})}),
 			detail: auth0.DetailNotValidYet, wantErr: auth0.ErrTokenNotValidYet, goErr: jwt.ErrNotValidYet},
 		{name: "issued in the future", token: mint(t, token{claims: claims(map[string]any{"iat": now.Add(hour).Unix()})}),
@@ -620,5 +622,19 @@ func TestRequestGivesUpWaiting(t *testing.T) {
 	_, err := a.Authenticate(req)
 	if !errors.Is(err, auth0.ErrKeysUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Errorf("Authenticate error %v; want ErrKeysUnavailable and context.Canceled", err)
+	}
+}
+
+func TestJWKSRedirect(t *testing.T) {
+	t.Parallel()
+	tn := newTenant(t, false)
+	front := httptest.NewServer(http.RedirectHandler(tn.srv.URL+auth0.JWKSPath, http.StatusFound))
+	t.Cleanup(front.Close)
+	a, err := auth0.NewTenant(testDomain, testAudience, auth0.WithBaseURL(front.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{})); rec.Code != http.StatusOK {
+		t.Errorf("status = %d; want 200 with the JWKS behind a redirect (body %s)", rec.Code, rec.Body)
 	}
 }

@@ -113,8 +113,10 @@ var errNoClaims = errors.New("auth0: the validator returned no *validator.Valida
 // Scopes returns the scopes an Auth0 access token grants: those of its
 // space-delimited "scope" claim together with those of its "permissions"
 // array, which Auth0 adds when RBAC is enabled for the API with "Add
-// Permissions in the Access Token". Claims of other types grant nothing;
-// "scp" is not read. It does not allocate unless both claims are lists.
+// Permissions in the Access Token". Each may be a space-delimited string or
+// an array of strings; other JSON types, and non-string elements, grant
+// nothing. "scp" is not read. It does not allocate unless both claims are
+// arrays.
 func Scopes(c auth.Claims) scopes.Set {
 	return setOf(c["scope"]).Union(setOf(c["permissions"]))
 }

@@ -20,7 +20,7 @@
 //	}
 //
 // Tokens must be RS256, name https://DOMAIN/ as issuer and the audience in
-// aud, be within their exp/nbf/iat window, and be signed by a key of the
+// aud, carry an exp and be within their exp/nbf/iat window, and be signed by a key of the
 // tenant's JWKS, fetched from https://DOMAIN/.well-known/jwks.json and
 // cached by the SDK's [jwks.CachingProvider]. [New] takes a
 // [validator.Validator] built by hand instead, for other algorithms or
@@ -42,6 +42,7 @@
 //
 //	no token                  401  Bearer
 //	expired                   401  Bearer error="invalid_token", error_description="Token has expired"
+//	no exp claim              401  … "Token has no expiration time"
 //	bad signature             401  … "Token signature is invalid"
 //	wrong aud / wrong iss     401  … "Token audience is not accepted" / "Token issuer is not accepted"
 //	not a JWS                 401  … "Token is malformed"

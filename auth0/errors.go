@@ -25,6 +25,10 @@ import (
 var (
 	// ErrTokenExpired: the exp claim is in the past.
 	ErrTokenExpired = errors.New("auth0: token expired")
+	// ErrNoExpiry: the token has no exp claim. RFC 9068 requires one in
+	// access tokens, and Auth0 always sets it; the SDK would accept a token
+	// without one forever.
+	ErrNoExpiry = errors.New("auth0: token has no expiry")
 	// ErrTokenNotValidYet: the nbf or iat claim is in the future.
 	ErrTokenNotValidYet = errors.New("auth0: token not valid yet")
 	// ErrInvalidSignature: the signature does not verify with the key of
@@ -66,6 +70,7 @@ func (*keysUnavailable) Is(target error) bool { return target == auth.ErrUnavail
 // the Bearer challenge. None of them includes anything from the token.
 const (
 	DetailExpired         = "Token has expired"
+	DetailNoExpiry        = "Token has no expiration time"
 	DetailNotValidYet     = "Token is not valid yet"
 	DetailIssuedInFuture  = "Token was issued in the future"
 	DetailSignature       = "Token signature is invalid"
@@ -115,6 +120,7 @@ func (r rejection) with(cause error) error {
 
 var (
 	rejectExpired     = unauthorized(DetailExpired, ErrTokenExpired)
+	rejectNoExpiry    = unauthorized(DetailNoExpiry, ErrNoExpiry)
 	rejectNotYet      = unauthorized(DetailNotValidYet, ErrTokenNotValidYet)
 	rejectFuture      = unauthorized(DetailIssuedInFuture, ErrTokenNotValidYet)
 	rejectSignature   = unauthorized(DetailSignature, ErrInvalidSignature)

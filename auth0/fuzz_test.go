@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/auth0"
 )
 
@@ -31,7 +33,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add("")
 	f.Add(`{"payload":"e30","signatures":[]}`)
 	details := map[string]bool{
-		auth0.DetailExpired: true, auth0.DetailNotValidYet: true, auth0.DetailIssuedInFuture: true,
+		auth0.DetailExpired: true, auth0.DetailNoExpiry: true, auth0.DetailNotValidYet: true, auth0.DetailIssuedInFuture: true,
 		auth0.DetailSignature: true, auth0.DetailAudience: true, auth0.DetailIssuer: true,
 		auth0.DetailMalformed: true, auth0.DetailUnknownKey: true, auth0.DetailAlgorithm: true,
 		auth0.DetailClaims: true, auth0.DetailInvalid: true, "Missing credentials": true,
@@ -61,4 +63,64 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("detail %q for %q is not a fixed text", p.Detail, tok)
 		}
 	})
+}
+
+// FuzzClaims signs arbitrary payloads with the tenant's key, so that they
+// pass the signature check and reach claim decoding and validation. A
+// payload is accepted only if the claims handed to the handler are those
+// that were validated: the tenant as issuer, the API among the audiences,
+// an expiry in the future. Nothing yields a 5xx.
+func FuzzClaims(f *testing.F) {
+	tn := newTenant(f, false)
+	a := newAuth(f, tn)
+	valid, err := json.Marshal(claims(nil))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid)
+	f.Add([]byte(`null`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","exp":9999999999,"ISS":"x"}`))
+	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","exp":9999999999,"iss":"x"}`))
+	f.Add([]byte(`{"iss":"https://tenant.test/","aud":["https://api.example.com",5],"exp":9999999999}`))
+	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","exp":"9999999999"}`))
+	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","exp":1e400}`))
+	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","scope":5,"permissions":[1,"a"]}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		tok := mint(t, token{payload: payload})
+		var got auth.Claims
+		h := a.Handler(func(w http.ResponseWriter, r *http.Request, c auth.Claims) { got = c })
+		rec := serve(t, h, "/", "Bearer "+tok)
+		switch rec.Code {
+		case http.StatusOK:
+		case http.StatusUnauthorized:
+			return
+		default:
+			t.Fatalf("status %d for payload %q (body %s)", rec.Code, payload, rec.Body)
+		}
+		if got["iss"] != testIssuer {
+			t.Fatalf("accepted payload %q with claims[iss] = %#v", payload, got["iss"])
+		}
+		if !hasAudience(got["aud"]) {
+			t.Fatalf("accepted payload %q with claims[aud] = %#v", payload, got["aud"])
+		}
+		if exp, ok := got["exp"].(float64); !ok || exp < float64(time.Now().Unix()) {
+			t.Fatalf("accepted payload %q with claims[exp] = %v in the past", payload, exp)
+		}
+		_ = auth0.Scopes(got).Strings()
+	})
+}
+
+func hasAudience(aud any) bool {
+	switch aud := aud.(type) {
+	case string:
+		return aud == testAudience
+	case []any:
+		for _, a := range aud {
+			if a == testAudience {
+				return true
+			}
+		}
+	}
+	return false
 }
