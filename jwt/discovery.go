@@ -117,11 +117,7 @@ func DiscoverKeySet(ctx context.Context, issuerURL string, opts RemoteOptions) (
 	}
 	timeout := remoteDefault(opts.FetchTimeout, DefaultFetchTimeout)
 	maxBytes := remoteDefault(opts.MaxBodyBytes, DefaultMaxBodyBytes)
-	client := opts.Client
-	if client == nil {
-		client = &http.Client{}
-	}
-	d, err := discover(ctx, hardenClient(client, 0), issuerURL, timeout, maxBytes, opts.InsecureAllowHTTP)
+	d, err := discover(ctx, hardenClient(opts.Client, 0), issuerURL, timeout, maxBytes, opts.InsecureAllowHTTP)
 	if err != nil {
 		return nil, err
 	}

@@ -171,11 +171,7 @@ func NewRemoteKeySet(ctx context.Context, jwksURL string, opts RemoteOptions) (*
 		onError:   opts.OnError,
 		done:      make(chan struct{}),
 	}
-	if opts.Client == nil {
-		s.client = hardenClient(&http.Client{}, 0)
-	} else {
-		s.client = hardenClient(opts.Client, 0)
-	}
+	s.client = hardenClient(opts.Client, 0) // each download has its own timeout
 	s.startRetry = min(minRetry, s.refresh)
 	s.ctx, s.cancel = context.WithCancel(ctx)
 
