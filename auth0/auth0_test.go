@@ -522,12 +522,30 @@ func TestNew(t *testing.T) {
 
 func TestNewKeyServerDown(t *testing.T) {
 	t.Parallel()
-	for _, wrap := range []bool{true, false} {
-		tn := newTenant(t, false)
-		a := auth0.New(validatorFor(t, tn, wrap, validator.WithCustomClaims(auth0.CustomClaims)))
-		tn.srv.Close()
-		rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{}))
-		checkProblem(t, rec, http.StatusServiceUnavailable, "", auth0.DetailKeysUnavailable)
+	tests := []struct {
+		name string
+		wrap bool // the key func is wrapped by auth0.KeyFunc
+		mode jwksMode
+		down bool
+	}{
+		{name: "KeyFunc, refused", wrap: true, down: true},
+		{name: "KeyFunc, not JSON", wrap: true, mode: jwksGarbage},
+		{name: "bare key func, refused", down: true},
+		{name: "bare key func, not JSON", mode: jwksGarbage},
+		{name: "bare key func, not a JWKS", mode: jwksNotObject},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tn := newTenant(t, false)
+			tn.setMode(tt.mode)
+			a := auth0.New(validatorFor(t, tn, tt.wrap, validator.WithCustomClaims(auth0.CustomClaims)))
+			if tt.down {
+				tn.srv.Close()
+			}
+			rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{}))
+			checkProblem(t, rec, http.StatusServiceUnavailable, "", auth0.DetailKeysUnavailable)
+		})
 	}
 }
 
