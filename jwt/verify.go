@@ -478,6 +478,10 @@ func parseNumber(v []byte) (float64, bool) {
 // map[string]any). The payload has been validated by checkClaims, so this
 // is a single pass without reflection.
 func decodeClaims(payload []byte) (auth.Claims, error) {
+	payload = payload[skipSpace(payload, 0):]
+	if len(payload) == 0 {
+		return nil, reject(rejectClaims, errJSON)
+	}
 	v, ok := decodeValue(payload)
 	m, isMap := v.(map[string]any)
 	if !ok || !isMap {

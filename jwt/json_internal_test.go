@@ -1,0 +1,97 @@
+package jwt
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzJSONObject checks the strict reader against encoding/json: both
+// accept the same objects (up to the depth limit), and decodeClaims gives
+// what json.Unmarshal gives.
+func FuzzJSONObject(f *testing.F) {
+	for _, s := range []string{
+		`{}`, ` { "a" : 1 } `, `{"a":"b","c":[1,2,{"d":null}],"e":true,"f":false}`,
+		`{"a":-0.5e+10,"b":0,"c":1E3}`, `{"a":"\u00e9\n\"\\"}`, `{"\u0061":1,"a":2}`,
+		`{"a":01}`, `{"a":1,}`, `{"a":"` + "\x01" + `"}`, `{"a":"\xff"}`, `[1]`, `{"a":1}x`, `{"a":tru}`,
+		`{"a":"\ud800"}`, `{"a":1.}`, `{"a":-}`, `{"a":1e}`, `{"a":[1,]}`, `{"a"}`, `{"a":{"b":{}}}`,
+		`{"big":123456789012345678901234567890,"small":1e-400}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := newObjectReader(data)
+		for {
+			if _, _, _, ok := r.next(); !ok {
+				break
+			}
+		}
+		ours := r.err == nil
+		// The reader also rejects invalid UTF-8 (RFC 8259 §8.1), which
+		// encoding/json replaces.
+		theirs := json.Valid(data) && utf8.Valid(data) && bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{"))
+		if ours && !theirs {
+			t.Fatalf("reader accepts %q, which encoding/json rejects", data)
+		}
+		if !ours && theirs && depth(data) <= maxJSONDepth {
+			t.Fatalf("reader rejects %q, which encoding/json accepts", data)
+		}
+		if !ours {
+			return
+		}
+		got, gotErr := decodeClaims(data)
+		var want map[string]any
+		wantErr := json.Unmarshal(data, &want)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("decodeClaims(%q) err = %v; encoding/json err = %v", data, gotErr, wantErr)
+		}
+		if gotErr == nil && !reflect.DeepEqual(map[string]any(got), want) {
+			t.Fatalf("decodeClaims(%q) = %#v; encoding/json gives %#v", data, got, want)
+		}
+	})
+}
+
+// depth is the nesting depth of data, counting brackets outside strings.
+func depth(data []byte) int {
+	d, max, inString, escaped := 0, 0, false, false
+	for _, c := range data {
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == '{' || c == '['):
+			d++
+			if d > max {
+				max = d
+			}
+		case !inString && (c == '}' || c == ']'):
+			d--
+		}
+	}
+	return max
+}
+
+func TestDecodeSegmentStrict(t *testing.T) {
+	tests := []struct {
+		name, in string
+		ok       bool
+	}{
+		{name: "empty", in: "", ok: true},
+		{name: "one byte", in: "QQ", ok: true},
+		{name: "one byte, stray bits", in: "QR"},
+		{name: "two bytes", in: "QUI", ok: true},
+		{name: "two bytes, stray bits", in: "QUJ"},
+		{name: "4k+1", in: "QUJDR"},
+	}
+	for _, tt := range tests {
+		dst := make([]byte, decodedLen(len(tt.in)))
+		if got := decodeSegment(dst, tt.in); got != tt.ok {
+			t.Errorf("%s: decodeSegment(%q) = %v; want %v", tt.name, tt.in, got, tt.ok)
+		}
+	}
+}
