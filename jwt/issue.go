@@ -25,7 +25,7 @@ type BearerAccessToken struct {
 }
 
 // Encode signs claims with the configured signing key and returns the
-// compact token. Like the seed's setdefault, it fills in what claims lack
+// compact token. Like Python's dict.setdefault, it fills in what claims lack
 // and never overrides what they hold:
 //
 //   - iat is the current time (Config.Now);

@@ -102,8 +102,8 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// TestSeedBehaviours runs the seed's scenarios through real handlers.
-func TestSeedBehaviours(t *testing.T) {
+// TestDocumentedBehaviours runs the documented scenarios through real handlers.
+func TestDocumentedBehaviours(t *testing.T) {
 	t.Parallel()
 	cfg := hsConfig()
 	cfg.IssuerURL = "https://example.com"
