@@ -107,18 +107,23 @@ func (s Set) All() iter.Seq[string] {
 	}
 }
 
+// cut returns the first space-delimited token of s and the rest after its
+// space. The token is empty for a leading space.
+func cut(s string) (tok, rest string) {
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
 // each calls yield for every scope; it reports false when yield stopped it.
-// It is the allocation-free core of All and Contains.
+// The matchers (Contains, Hierarchical.HasScope) repeat its three loops
+// rather than pass it a closure, so that the per-scope work is a direct
+// call: matching runs on every request.
 func (s Set) each(yield func(string) bool) bool {
-	rest := s.str
-	for rest != "" {
-		i := strings.IndexByte(rest, ' ')
+	for rest := s.str; rest != ""; {
 		var tok string
-		if i < 0 {
-			tok, rest = rest, ""
-		} else {
-			tok, rest = rest[:i], rest[i+1:]
-		}
+		tok, rest = cut(rest)
 		if tok != "" && !yield(tok) {
 			return false
 		}
@@ -136,14 +141,30 @@ func (s Set) each(yield func(string) bool) bool {
 	return true
 }
 
-// Contains reports whether scope appears verbatim in s.
+// Contains reports whether scope appears verbatim in s. The empty scope is
+// never contained.
 func (s Set) Contains(scope string) bool {
-	found := false
-	s.each(func(tok string) bool {
-		found = tok == scope
-		return !found
-	})
-	return found
+	if scope == "" {
+		return false
+	}
+	for rest := s.str; rest != ""; {
+		var tok string
+		tok, rest = cut(rest)
+		if tok == scope {
+			return true
+		}
+	}
+	for _, tok := range s.list {
+		if tok == scope {
+			return true
+		}
+	}
+	for _, v := range s.anys {
+		if tok, ok := v.(string); ok && tok == scope {
+			return true
+		}
+	}
+	return false
 }
 
 // Strings returns the scopes of s as a new slice.
@@ -306,26 +327,46 @@ func (h *Hierarchical) HasScope(required string, granted Set) bool {
 	if !structured {
 		return required != "" && granted.Contains(required)
 	}
-	grantors, ok := h.grantedBy[act]
-	if !ok {
-		grantors = nil
+	grantors := h.grantedBy[act]
+	for rest := granted.str; rest != ""; {
+		var g string
+		g, rest = cut(rest)
+		if g != "" && grants(g, required, res, act, grantors) {
+			return true
+		}
 	}
-	found := false
-	granted.each(func(g string) bool {
-		found = h.grants(g, required, res, act, grantors)
-		return !found
-	})
-	return found
+	for _, g := range granted.list {
+		if g != "" && grants(g, required, res, act, grantors) {
+			return true
+		}
+	}
+	for _, v := range granted.anys {
+		if g, ok := v.(string); ok && g != "" && grants(g, required, res, act, grantors) {
+			return true
+		}
+	}
+	return false
 }
 
 // grants reports whether the granted scope g satisfies required = res:act.
-func (h *Hierarchical) grants(g, required, res, act string, grantors []string) bool {
+// It is split(g) compared with res and act, written so that a granted scope
+// of another resource is rejected by a prefix comparison, without scanning
+// it for its last colon.
+func grants(g, required, res, act string, grantors []string) bool {
 	if g == required {
 		return true
 	}
-	gres, gact, structured := split(g)
-	if !structured || (gres != res && gres != Wildcard) {
+	var gact string
+	switch {
+	case len(g) > len(res) && g[len(res)] == ':' && g[:len(res)] == res:
+		gact = g[len(res)+1:]
+	case len(g) > len(Wildcard) && g[len(Wildcard)] == ':' && g[:len(Wildcard)] == Wildcard:
+		gact = g[len(Wildcard)+1:]
+	default:
 		return false
+	}
+	if gact == "" || strings.IndexByte(gact, ':') >= 0 {
+		return false // the resource of g is longer than res or *
 	}
 	ok := gact == act || gact == Wildcard
 	for i := 0; !ok && i < len(grantors); i++ {

@@ -372,6 +372,9 @@ func FuzzScopes(f *testing.F) {
 	h := scopes.NewHierarchical(nil)
 	custom := scopes.NewHierarchical(map[string][]string{"read": nil, "write": {"read"}, "admin": {"write"}})
 	f.Fuzz(func(t *testing.T, required, granted string) {
+		if got, want := h.HasScope(required, scopes.Parse(granted)), referenceHierarchical(required, granted); got != want {
+			t.Errorf("Hierarchical.HasScope(%q, %q) = %v; the reference rule says %v", required, granted, got, want)
+		}
 		forms := []scopes.Set{
 			scopes.Parse(granted),
 			scopes.Of(strings.Split(granted, " ")...),
@@ -395,4 +398,42 @@ func FuzzScopes(f *testing.F) {
 			}
 		}
 	})
+}
+
+// referenceHierarchical is the documented rule of Hierarchical with the
+// default hierarchy, written as plainly as possible: split both scopes at
+// their last colon and compare the parts.
+func referenceHierarchical(required, granted string) bool {
+	implies := map[string][]string{"read": {"read", "edit", "*"}, "edit": {"edit", "*"}}
+	split := func(s string) (string, string, bool) {
+		i := strings.LastIndex(s, ":")
+		if i <= 0 || i == len(s)-1 {
+			return "", "", false
+		}
+		return s[:i], s[i+1:], true
+	}
+	res, act, ok := split(required)
+	for _, g := range strings.Split(granted, " ") {
+		if g == "" {
+			continue
+		}
+		if g == required {
+			return true
+		}
+		if !ok || scopes.Check(g) != nil {
+			continue
+		}
+		gres, gact, gok := split(g)
+		if !gok || (gres != res && gres != "*") {
+			continue
+		}
+		grantors, known := implies[act]
+		if !known {
+			grantors = []string{act, "*"}
+		}
+		if slices.Contains(grantors, gact) {
+			return true
+		}
+	}
+	return false
 }
