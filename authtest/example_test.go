@@ -125,3 +125,23 @@ func ExampleVerifier() {
 	fmt.Println(u.Name, err)
 	// Output: alice <nil>
 }
+
+// Config also suits a verifier whose principal is a claims struct.
+func ExampleIssuer_Config() {
+	type Claims struct {
+		jwt.RegisteredClaims
+		Email string `json:"email" validate:"required,email"`
+	}
+	iss := authtest.StartIssuer(authtest.WithAlgorithm("ES256"), authtest.WithAudience("https://api.example.com"))
+	defer iss.Close()
+	users := jwt.MustNewTyped[Claims](iss.Config())
+
+	c, err := users.Verify(context.Background(), iss.Token(auth.Claims{"sub": "alice", "email": "alice@example.com"}))
+	fmt.Println(c.Subject, c.Email, c.Audience, err)
+
+	_, err = users.Verify(context.Background(), iss.Token(auth.Claims{"sub": "bob"}))
+	fmt.Println(auth.AsError(err).Detail)
+	// Output:
+	// alice alice@example.com [https://api.example.com] <nil>
+	// Invalid claims: email is required
+}

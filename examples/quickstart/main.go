@@ -115,7 +115,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	logger := log.New(stderr, "quickstart: ", log.LstdFlags)
 
-	var tokens *jwt.Auth
+	s := &server{reports: newStore()}
 	if cfg.issuer != "" {
 		// Load the issuer's keys before listening, so that a wrong ISSUER
 		// or JWKS_URL stops the program at once.
@@ -124,7 +124,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			return err
 		}
 		defer keys.Close()
-		tokens, err = jwt.New(jwt.Config{
+		s.tokens, err = jwt.New(jwt.Config{
 			KeySet:     keys,
 			Algorithms: cfg.algorithms,
 			IssuerURL:  cfg.issuer,
@@ -140,18 +140,13 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return fmt.Errorf("listening on ADDR %q: %w", cfg.addr, err)
 	}
 	base := baseURL(ln.Addr())
-
-	s := &server{reports: newStore()}
 	if cfg.issuer == "" {
-		s.tokens, err = embeddedIssuer(base)
-		if err != nil {
+		// Embedded mode: the issuer is this server, known once listening.
+		s.issues, s.audience = true, base
+		if s.tokens, err = embeddedIssuer(base); err != nil {
 			ln.Close()
 			return err
 		}
-		s.issues = true
-		s.audience = base
-	} else {
-		s.tokens = tokens
 	}
 
 	fmt.Fprintf(stdout, "listening on %s\n", base)
