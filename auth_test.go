@@ -74,7 +74,10 @@ func TestRequires(t *testing.T) {
 			if tt.wantStatus == http.StatusForbidden {
 				var se *auth.ScopeError
 				if !errors.Is(err, auth.ErrForbidden) || !errors.As(err, &se) {
-					t.Errorf("Authenticate error = %v; want a ScopeError matching ErrForbidden", err)
+					t.Fatalf("Authenticate error = %v; want a ScopeError matching ErrForbidden", err)
+				}
+				if want := "auth: missing required scope " + se.Missing; se.Error() != want || len(se.Required) != len(tt.required) {
+					t.Errorf("ScopeError = %q %q; want %q, required %q", se.Error(), se.Required, want, tt.required)
 				}
 			}
 		})
@@ -711,4 +714,23 @@ func TestAnyOfNestedAndThen(t *testing.T) {
 	rec := serve(t, nested.Guard(subHandler), newRequest(t, "/"))
 	checkProblem(t, rec, http.StatusUnauthorized, "Missing credentials")
 	checkChallenges(t, rec, "A", "B", "C")
+}
+
+func TestSchemeErrNoCredentialIsAbsent(t *testing.T) {
+	t.Parallel()
+	// A scheme may say "no credential" with ErrNoCredential instead of "".
+	var calls int
+	a := auth.New(func(*http.Request) (string, error) { return "ignored", fmt.Errorf("cookie: %w", auth.ErrNoCredential) },
+		func(context.Context, string) (auth.Claims, error) { calls++; return auth.Claims{}, nil })
+	if rec := serve(t, a.Optional(subHandler), newRequest(t, "/")); rec.Code != http.StatusTeapot {
+		t.Errorf("Optional: status = %d; want the handler to run without a principal", rec.Code)
+	}
+	checkProblem(t, serve(t, a.Guard(subHandler), newRequest(t, "/")), http.StatusUnauthorized, "Missing credentials")
+	if calls != 0 {
+		t.Errorf("verifier called %d times for an absent credential", calls)
+	}
+	// Any other scheme error is reported as is.
+	b := auth.New(func(*http.Request) (string, error) { return "", errors.New("scheme broke") },
+		func(context.Context, string) (auth.Claims, error) { return auth.Claims{}, nil })
+	checkProblem(t, serve(t, b.Guard(subHandler), newRequest(t, "/")), http.StatusInternalServerError, "Internal Server Error")
 }

@@ -292,7 +292,7 @@ func TestWriteErrorSkipsInvalidChallengeSchemes(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder()
 	auth.WriteError(rec, newRequest(t, "/"), &auth.Error{Status: 401, Challenges: []auth.Challenge{
-		{Scheme: "Bearer\r\nSet-Cookie: a=b"}, {Scheme: `Evil"`}, {Scheme: "APIKey"},
+		{Scheme: "Bearer\r\nSet-Cookie: a=b"}, {Scheme: `Evil"`}, {Scheme: ""}, {Scheme: "APIKey"},
 	}})
 	checkChallenges(t, rec, "APIKey")
 }

@@ -437,3 +437,45 @@ func referenceHierarchical(required, granted string) bool {
 	}
 	return false
 }
+
+func TestMalformedRequiredNeedsWellFormedGrant(t *testing.T) {
+	t.Parallel()
+	// Requires never lets a malformed scope through, but HasScope may be
+	// called directly: a granted scope that would satisfy a malformed required
+	// one through the hierarchy still has to be well-formed itself.
+	long := strings.Repeat("r", scopes.MaxLength)
+	tests := []struct {
+		required, granted string
+		want              bool
+	}{
+		{required: `bad"res:read`, granted: `bad"res:edit`, want: false},
+		{required: `bad"res:read`, granted: `bad"res:read`, want: true}, // verbatim
+		{required: long + ":read", granted: long + ":edit", want: false},
+		{required: long + ":read", granted: "*:read", want: true},
+	}
+	for _, tt := range tests {
+		if got := scopes.NewHierarchical(nil).HasScope(tt.required, scopes.Parse(tt.granted)); got != tt.want {
+			t.Errorf("HasScope(%.20q…, %.20q…) = %v; want %v", tt.required, tt.granted, got, tt.want)
+		}
+	}
+}
+
+func TestAllStopsInEveryForm(t *testing.T) {
+	t.Parallel()
+	sets := map[string]scopes.Set{
+		"string":  scopes.Parse("a b"),
+		"strings": scopes.Of("a", "b"),
+		"any":     scopes.FromAny([]any{"a", "b"}),
+		"union":   scopes.Of("a").Union(scopes.Parse("b")),
+	}
+	for name, set := range sets {
+		var seen []string
+		for s := range set.All() {
+			seen = append(seen, s)
+			break
+		}
+		if len(seen) != 1 {
+			t.Errorf("%s: All yielded %q after break", name, seen)
+		}
+	}
+}
