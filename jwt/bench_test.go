@@ -89,21 +89,73 @@ func BenchmarkGuard(b *testing.B) {
 	for _, bc := range benchCases {
 		b.Run(bc.alg, func(b *testing.B) {
 			a, tok := benchSetup(b, bc)
-			ok := false
-			h := a.Requires("items:read").Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, ok = auth.From[auth.Claims](r.Context())
-			}))
-			req := httptest.NewRequest(http.MethodGet, "/items", nil)
-			req.Header.Set("Authorization", "Bearer "+tok)
-			w := &discardWriter{h: make(http.Header)}
+			serve := newGuard(b, a, tok)
 			b.ReportAllocs()
 			for b.Loop() {
-				ok = false
-				h.ServeHTTP(w, req)
-				if !ok {
-					b.Fatalf("request rejected: status %d", w.status)
-				}
+				serve()
 			}
+		})
+	}
+}
+
+// newGuard returns the guarded handler of BenchmarkGuard and a function
+// serving one request through it.
+func newGuard(b *testing.B, a *jwt.Auth, tok string) func() {
+	ok := false
+	h := a.Requires("items:read").Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, ok = auth.From[auth.Claims](r.Context())
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/items", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	w := &discardWriter{h: make(http.Header)}
+	return func() {
+		ok = false
+		h.ServeHTTP(w, req)
+		if !ok {
+			b.Fatalf("request rejected: status %d", w.status)
+		}
+	}
+}
+
+// newBaseline returns a function parsing tok with a bare, pre-built
+// golang-jwt parser doing the same checks.
+func newBaseline(b *testing.B, bc benchCase, tok string) func() {
+	key := bc.verify()
+	keyfunc := func(*gojwt.Token) (any, error) { return key, nil }
+	p := gojwt.NewParser(
+		gojwt.WithValidMethods([]string{bc.alg}),
+		gojwt.WithIssuer(benchIssuer),
+		gojwt.WithAudience(benchAudience),
+		gojwt.WithExpirationRequired(),
+		gojwt.WithLeeway(jwt.DefaultLeeway),
+		gojwt.WithTimeFunc(clock),
+	)
+	return func() {
+		if _, err := p.ParseWithClaims(tok, gojwt.MapClaims{}, keyfunc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGuardVsBaseline alternates one Guard request and one baseline
+// parse of the same token, timing each, so that a change in machine load
+// affects both alike. It reports their ratio as guard/baseline (1.00 means
+// equal cost; below 1 means Guard is cheaper).
+func BenchmarkGuardVsBaseline(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.alg, func(b *testing.B) {
+			a, tok := benchSetup(b, bc)
+			guard, base := newGuard(b, a, tok), newBaseline(b, bc, tok)
+			var tg, tb time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				guard()
+				t1 := time.Now()
+				base()
+				tb += time.Since(t1)
+				tg += t1.Sub(t0)
+			}
+			b.ReportMetric(float64(tg)/float64(tb), "guard/baseline")
 		})
 	}
 }
@@ -114,21 +166,10 @@ func BenchmarkBaseline(b *testing.B) {
 	for _, bc := range benchCases {
 		b.Run(bc.alg, func(b *testing.B) {
 			_, tok := benchSetup(b, bc)
-			key := bc.verify()
-			keyfunc := func(*gojwt.Token) (any, error) { return key, nil }
-			p := gojwt.NewParser(
-				gojwt.WithValidMethods([]string{bc.alg}),
-				gojwt.WithIssuer(benchIssuer),
-				gojwt.WithAudience(benchAudience),
-				gojwt.WithExpirationRequired(),
-				gojwt.WithLeeway(jwt.DefaultLeeway),
-				gojwt.WithTimeFunc(clock),
-			)
+			parse := newBaseline(b, bc, tok)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := p.ParseWithClaims(tok, gojwt.MapClaims{}, keyfunc); err != nil {
-					b.Fatal(err)
-				}
+				parse()
 			}
 		})
 	}
