@@ -383,3 +383,29 @@ func TestIssuerClose(t *testing.T) {
 		t.Errorf("Verify after Close = %v, want nil", err)
 	}
 }
+
+func TestIssuerTLS(t *testing.T) {
+	t.Parallel()
+	iss := authtest.NewIssuer(t, authtest.WithTLS(), authtest.WithAlgorithm("EdDSA"))
+	if !strings.HasPrefix(iss.URL(), "https://") || !strings.HasPrefix(iss.JWKSURL(), "https://") {
+		t.Fatalf("URL = %s, JWKSURL = %s; want https", iss.URL(), iss.JWKSURL())
+	}
+	a := jwt.MustNew(iss.Config())
+	if _, err := a.Verify(t.Context(), iss.Token(nil)); err != nil {
+		t.Errorf("Verify = %v, want nil", err)
+	}
+	// FetchJWKS uses Config.HTTPClient, which trusts the certificate.
+	cfg := iss.Config()
+	cfg.KeySet, cfg.AwaitJWKS = nil, true
+	b := jwt.MustNew(cfg)
+	if err := b.FetchJWKS(t.Context(), authtest.JWKSPath); err != nil {
+		t.Fatalf("FetchJWKS = %v, want nil", err)
+	}
+	if _, err := b.Verify(t.Context(), iss.Token(nil)); err != nil {
+		t.Errorf("Verify after FetchJWKS = %v, want nil", err)
+	}
+	// A client that does not trust the certificate cannot discover it.
+	if _, err := jwt.Discover(t.Context(), nil, iss.URL()); !errors.Is(err, jwt.ErrKeySetUnavailable) {
+		t.Errorf("Discover with the default client = %v, want %v", err, jwt.ErrKeySetUnavailable)
+	}
+}

@@ -1,7 +1,8 @@
 // Package authtest helps test code that authenticates requests with package
 // auth and package jwt. It is meant for tests only: its functions and methods
 // panic on error, it generates keys with no regard for how they are stored,
-// and its fake issuer publishes its keys over plain http on loopback.
+// and its fake issuer publishes its keys on loopback, over plain http unless
+// [WithTLS] is given.
 //
 // # A fake OpenID Provider
 //

@@ -57,6 +57,7 @@ type issuerConfig struct {
 	lifetime  time.Duration
 	now       func() time.Time
 	tokenType string
+	tls       bool
 }
 
 type issuerOptionFunc func(*issuerConfig)
@@ -103,6 +104,14 @@ func WithClock(now func() time.Time) IssuerOption {
 // carry typ "JWT" and Config requires none.
 func WithTokenType(typ string) IssuerOption {
 	return issuerOptionFunc(func(c *issuerConfig) { c.tokenType = typ })
+}
+
+// WithTLS serves the issuer over https, with the self-signed certificate of
+// [httptest.NewTLSServer]. The URLs of the issuer then start with https,
+// and only [Issuer.Client] (which [Issuer.Config] and [Issuer.KeySet] use)
+// trusts the certificate.
+func WithTLS() IssuerOption {
+	return issuerOptionFunc(func(c *issuerConfig) { c.tls = true })
 }
 
 // Issuer is a fake OpenID Provider running on an httptest server. It serves
@@ -178,7 +187,11 @@ func StartIssuer(opts ...IssuerOption) *Issuer {
 	mux.Handle("GET "+JWKSPath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		iss.state.Load().jwks.ServeHTTP(w, r)
 	}))
-	iss.srv = httptest.NewServer(mux)
+	if cfg.tls {
+		iss.srv = httptest.NewTLSServer(mux)
+	} else {
+		iss.srv = httptest.NewServer(mux)
+	}
 	return iss
 }
 
@@ -204,6 +217,10 @@ func (iss *Issuer) URL() string { return iss.srv.URL }
 // JWKSURL returns the URL of the issuer's JSON Web Key Set, for
 // [jwt.NewRemoteKeySet] or [jwt.FetchKeySet].
 func (iss *Issuer) JWKSURL() string { return iss.srv.URL + JWKSPath }
+
+// Client returns an HTTP client for the issuer's server, which trusts its
+// certificate when it was started [WithTLS].
+func (iss *Issuer) Client() *http.Client { return iss.srv.Client() }
 
 // Algorithm returns the algorithm the issuer signs with.
 func (iss *Issuer) Algorithm() string { return iss.cfg.alg }
@@ -286,7 +303,8 @@ func (iss *Issuer) Rotate() string {
 
 // Config returns a jwt.Config that verifies the issuer's tokens:
 // IssuerURL, Audience (from WithAudience), Algorithms (the issuer's),
-// RequiredType (from WithTokenType), Now (from WithClock) and a KeySet that
+// RequiredType (from WithTokenType), Now (from WithClock), HTTPClient
+// ([Issuer.Client]) and a KeySet that
 // discovers the issuer through its discovery document and follows its JWKS
 // with [jwt.DiscoverKeySet]. The key set is shared by every Config of the
 // issuer, downloads again at once when a token names a kid it does not
@@ -302,6 +320,7 @@ func (iss *Issuer) Config() jwt.Config {
 		Algorithms:   []string{iss.cfg.alg},
 		RequiredType: iss.cfg.tokenType,
 		KeySet:       iss.KeySet(),
+		HTTPClient:   iss.Client(),
 		Now:          iss.cfg.now,
 	}
 }
@@ -314,7 +333,7 @@ func (iss *Issuer) Config() jwt.Config {
 func (iss *Issuer) KeySet() *jwt.RemoteKeySet {
 	iss.keySetOnce.Do(func() {
 		iss.keySet, iss.keySetErr = jwt.DiscoverKeySet(iss.keySetCtx, iss.URL(), jwt.RemoteOptions{
-			Client:             iss.srv.Client(),
+			Client:             iss.Client(),
 			UnknownKIDInterval: time.Nanosecond,
 		})
 	})
