@@ -311,3 +311,50 @@ func TestFetchJWKS(t *testing.T) {
 		t.Error("FetchJWKS accepted an absolute URL")
 	}
 }
+
+// TestFetchJWKSWhileServing swaps the key set while requests are verified;
+// run with -race.
+func TestFetchJWKSWhileServing(t *testing.T) {
+	t.Parallel()
+	issuer := newAuth(t, jwt.Config{Key: edKey(), Algorithms: []string{"EdDSA"}, Expiration: time.Hour, Now: clock})
+	srv := httptest.NewServer(issuer.JWKSHandler())
+	t.Cleanup(srv.Close)
+	a := newAuth(t, jwt.Config{AwaitJWKS: true, IssuerURL: srv.URL, Algorithms: []string{"EdDSA"}, Now: clock})
+	if err := a.FetchJWKS(context.Background(), "/"); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := issuer.Encode(auth.Claims{"sub": "user-1", "iss": srv.URL}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Guard(subHandler)
+	done := make(chan struct{})
+	errs := make(chan string, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- ""
+					return
+				default:
+				}
+				if rec := do(t, h, tok); rec.Code != 200 {
+					errs <- rec.Body.String()
+					return
+				}
+			}
+		}()
+	}
+	for range 5 {
+		if err := a.FetchJWKS(context.Background(), "/"); err != nil {
+			t.Error(err)
+		}
+	}
+	close(done)
+	for range 4 {
+		if msg := <-errs; msg != "" {
+			t.Errorf("request failed during a key swap: %s", msg)
+		}
+	}
+}

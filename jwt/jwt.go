@@ -18,7 +18,8 @@ import (
 //	mux.Handle("GET /reports", a.Requires("reports:read").Guard(reports))
 //
 // An Auth is safe for concurrent use; [Auth.FetchJWKS] may run while it
-// serves.
+// serves. Build one with [New]: the zero Auth is not usable and its methods
+// panic.
 type Auth struct {
 	*auth.ScopedAuth[auth.Claims]
 	*engine

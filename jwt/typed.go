@@ -50,7 +50,8 @@ func (c RegisteredClaims) Scopes() scopes.Set { return scopes.Parse(c.Scope) }
 //	a.Handler(func(w http.ResponseWriter, r *http.Request, c MyClaims) { … })
 //	c, ok := auth.From[MyClaims](r.Context())
 //
-// A TypedAuth is safe for concurrent use.
+// A TypedAuth is safe for concurrent use. Build one with [NewTyped]: the
+// zero TypedAuth is not usable and its methods panic.
 type TypedAuth[P any] struct {
 	*auth.ScopedAuth[P]
 	*engine
