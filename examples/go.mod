@@ -3,6 +3,7 @@ module github.com/typedauth/auth/examples
 go 1.26.0
 
 require (
+	github.com/go-chi/chi/v5 v5.5.0
 	github.com/typedauth/auth v0.0.0
 	github.com/typedauth/auth/auth0 v0.0.0
 )
