@@ -44,6 +44,10 @@ func TestRequires(t *testing.T) {
 	}{
 		{name: "scope claim grants both", required: []string{"reports:read", "reports:write"}, token: "alice-token", wantStatus: http.StatusOK},
 		{name: "scp array grants both", required: []string{"reports:read", "reports:write"}, token: "carol-token", wantStatus: http.StatusOK},
+		{name: "scp string grants both", required: []string{"reports:read", "reports:write"}, token: "dave-token", wantStatus: http.StatusOK},
+		{name: "scp string lacks one", required: []string{"reports:read", "admin:read"}, token: "dave-token",
+			wantStatus: http.StatusForbidden, wantDetail: "Token is missing required scope: admin:read",
+			wantChall: []string{`Bearer error="insufficient_scope", scope="reports:read admin:read"`}},
 		{name: "edit implies read", required: []string{"reports:read"}, token: "alice-token", wantStatus: http.StatusOK},
 		{name: "no scope required", token: "ghost-token", wantStatus: http.StatusOK},
 		{name: "first missing is reported", required: []string{"admin:read", "reports:write"}, token: "bob-token",

@@ -19,6 +19,7 @@ var tokens = map[string]auth.Claims{
 	"alice-token":  {"sub": "alice", "scope": "reports:read reports:write"},
 	"bob-token":    {"sub": "bob", "scope": "reports:read"},
 	"carol-token":  {"sub": "carol", "scp": []any{"reports:read", "reports:write"}},
+	"dave-token":   {"sub": "dave", "scp": "reports:read reports:write"},
 	"ghost-token":  {"sub": "ghost"},   // a user the store does not know
 	"banned-token": {"sub": "mallory"}, // a user who may not proceed
 	"db-token":     {"sub": "db-down"}, // a lookup that fails
