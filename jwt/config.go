@@ -92,8 +92,9 @@ type Config struct {
 	// does.
 	SigningKeyID string
 
-	// TokenType is the typ header of issued tokens (default "JWT"); use
-	// "at+jwt" for RFC 9068 access tokens.
+	// TokenType is the typ header of issued tokens: by default
+	// RequiredType when set, else "JWT". Use "at+jwt" for RFC 9068 access
+	// tokens.
 	TokenType string
 
 	// RequiredType, when set, is the typ header every verified token must

@@ -208,6 +208,9 @@ func newEngine(cfg *Config) (*engine, error) {
 	}
 	if e.tokenType == "" {
 		e.tokenType = "JWT"
+		if cfg.RequiredType != "" {
+			e.tokenType = cfg.RequiredType // so that issued tokens verify
+		}
 	}
 	if err := e.chooseSigner(cfg.SigningKeyID); err != nil {
 		return nil, err

@@ -539,3 +539,49 @@ func pemPublic(tb testing.TB, pub *rsa.PublicKey) []byte {
 	tb.Helper()
 	return pemEncode(tb, pub)
 }
+
+func TestIssuedTypeFollowsRequiredType(t *testing.T) {
+	t.Parallel()
+	cfg := hsConfig()
+	cfg.RequiredType = "at+jwt"
+	a := newAuth(t, cfg)
+	tok := encode(t, a, auth.Claims{"sub": "user-1"})
+	h, _, _ := splitToken(t, tok)
+	if raw, _ := jwtSegment(h); !strings.Contains(raw, `"typ":"at+jwt"`) {
+		t.Errorf("header = %s; want typ at+jwt", raw)
+	}
+	if _, err := a.Verify(context.Background(), tok); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+}
+
+func TestOptional(t *testing.T) {
+	t.Parallel()
+	a := newAuth(t, hsConfig())
+	h := a.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok := auth.From[auth.Claims](r.Context())
+		if !ok {
+			_, _ = w.Write([]byte("anonymous"))
+			return
+		}
+		_, _ = w.Write([]byte(c["sub"].(string)))
+	}))
+	tests := []struct {
+		name, token string
+		wantStatus  int
+		wantBody    string
+	}{
+		{name: "no token", wantStatus: 200, wantBody: "anonymous"},
+		{name: "valid token", token: encode(t, a, auth.Claims{"sub": "user-1"}), wantStatus: 200, wantBody: "user-1"},
+		{name: "invalid token is still rejected", token: "a.b.c", wantStatus: 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := do(t, h, tt.token)
+			if rec.Code != tt.wantStatus || (tt.wantBody != "" && rec.Body.String() != tt.wantBody) {
+				t.Errorf("got %d %q; want %d %q", rec.Code, rec.Body, tt.wantStatus, tt.wantBody)
+			}
+		})
+	}
+}
