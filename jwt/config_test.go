@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -356,5 +357,55 @@ func TestFetchJWKSWhileServing(t *testing.T) {
 		if msg := <-errs; msg != "" {
 			t.Errorf("request failed during a key swap: %s", msg)
 		}
+	}
+}
+
+// TestRemoteKeySetIntegration verifies with a RemoteKeySet as
+// Config.KeySet: a rotated-in key is found by its kid, and a key server that
+// is down gives 503.
+func TestRemoteKeySetIntegration(t *testing.T) {
+	t.Parallel()
+	oldKey := newAuth(t, jwt.Config{Key: p256Key(), KeyID: "old", Algorithms: []string{"ES256"}, Expiration: time.Hour, Now: clock})
+	newKey := newAuth(t, jwt.Config{Key: p256Key2(), KeyID: "new", Algorithms: []string{"ES256"}, Expiration: time.Hour, Now: clock})
+	var published atomic.Pointer[jwt.JWKSet]
+	first := oldKey.JWKS()
+	published.Store(&first)
+	down := atomic.Bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(published.Load())
+	}))
+	t.Cleanup(srv.Close)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	set, err := jwt.NewRemoteKeySet(ctx, srv.URL, jwt.RemoteOptions{UnknownKIDInterval: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = set.Close() })
+	a := newAuth(t, jwt.Config{KeySet: set, Algorithms: []string{"ES256"}, Now: clock})
+
+	if rec := do(t, a.Guard(subHandler), encode(t, oldKey, auth.Claims{"sub": "old"})); rec.Code != 200 || rec.Body.String() != "old" {
+		t.Errorf("old key: %d %s", rec.Code, rec.Body)
+	}
+	both := jwt.JWKSet{Keys: append(oldKey.JWKS().Keys, newKey.JWKS().Keys...)}
+	published.Store(&both)
+	if rec := do(t, a.Guard(subHandler), encode(t, newKey, auth.Claims{"sub": "new"})); rec.Code != 200 || rec.Body.String() != "new" {
+		t.Errorf("rotated-in key: %d %s", rec.Code, rec.Body)
+	}
+	down.Store(true)
+	never, err := jwt.NewRemoteKeySet(ctx, srv.URL, jwt.RemoteOptions{AllowInitialFailure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = never.Close() })
+	unavailable := newAuth(t, jwt.Config{KeySet: never, Algorithms: []string{"ES256"}, Now: clock})
+	if rec := do(t, unavailable.Guard(subHandler), encode(t, oldKey, auth.Claims{"sub": "old"})); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("key server down: %d; want 503 (body %s)", rec.Code, rec.Body)
 	}
 }
