@@ -156,7 +156,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	fmt.Fprintf(stdout, "try: curl -H \"Authorization: Bearer <token>\" %s/me\n", base)
 	fmt.Fprintf(stdout, "listening on %s\n", base)
 
-	return serve(ctx, ln, routes(tokens, store), logger)
+	return serve(ctx, ln, routes(tokens, store, logger), logger)
 }
 
 // User is a row of the users table: what handlers receive instead of claims.
@@ -179,8 +179,9 @@ func claimsFor(u User) auth.Claims {
 	return auth.Claims{"sub": strconv.FormatInt(u.ID, 10), "scope": roleScopes[u.Role]}
 }
 
-// routes wires the auths to the handlers.
-func routes(tokens *jwt.Auth, store *store) http.Handler {
+// routes wires the auths to the handlers. Handlers log the causes of their
+// own 500s with logger.
+func routes(tokens *jwt.Auth, store *store, logger *slog.Logger) http.Handler {
 	// The Go form of the seed's CurrentUser and EditorUser aliases: each
 	// is an Auth[User], built once and reused by as many routes as need it.
 	// Then runs loadUser only after the token and its scopes are checked.
@@ -198,12 +199,12 @@ func routes(tokens *jwt.Auth, store *store) http.Handler {
 			return
 		}
 		if err != nil {
-			writeProblem(w, r, http.StatusInternalServerError, "")
+			internalError(w, r, logger, err)
 			return
 		}
 		tok, err := tokens.CreateAccessToken(claimsFor(u), 0)
 		if err != nil {
-			writeProblem(w, r, http.StatusInternalServerError, "")
+			internalError(w, r, logger, err)
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store") // RFC 6749 §5.1
@@ -228,7 +229,7 @@ func routes(tokens *jwt.Auth, store *store) http.Handler {
 			return
 		}
 		if err := store.saveDocument(r.Context(), id, string(content), u.ID); err != nil {
-			writeProblem(w, r, http.StatusInternalServerError, "")
+			internalError(w, r, logger, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"id": id, "content": string(content), "updated_by": u.ID})
@@ -330,6 +331,9 @@ func (s *store) loadUser(ctx context.Context, claims auth.Claims) (User, error) 
 func (s *store) byName(ctx context.Context, name string) (User, error) {
 	var u User
 	err := s.userName.QueryRowContext(ctx, name).Scan(&u.ID, &u.Name, &u.Role)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return User{}, fmt.Errorf("dbuser: finding user %q: %w", name, err)
+	}
 	return u, err
 }
 
@@ -371,6 +375,13 @@ func loggingErrorWriter(logger *slog.Logger) auth.ErrorWriter {
 		}
 		auth.WriteError(w, r, e)
 	}
+}
+
+// internalError logs err and answers 500 with a generic problem: the
+// client learns that the failure is ours, not what it was.
+func internalError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", http.StatusInternalServerError, "err", err)
+	writeProblem(w, r, http.StatusInternalServerError, "")
 }
 
 // writeProblem answers with an RFC 9457 problem, as the auths do. A 500

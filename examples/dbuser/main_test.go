@@ -296,39 +296,56 @@ func TestDatabaseFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`DROP TABLE documents; DROP TABLE users`); err != nil {
-		t.Fatal(err)
-	}
 
-	for _, tt := range []struct{ name, method, path, body string }{
-		{name: "load the user", method: "GET", path: "/me"},
-		{name: "token", method: "POST", path: "/token", body: "user=alice"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			ct := ""
-			if tt.body != "" {
-				ct = "application/x-www-form-urlencoded"
-			}
-			r := do(t, tt.method, base+tt.path, alice, ct, tt.body)
-			if r.status != http.StatusInternalServerError {
-				t.Fatalf("status = %d; want 500 (body %s)", r.status, r.body)
-			}
-			p := problem(t, r)
-			if p["title"] != "Internal Server Error" {
-				t.Errorf("title = %v; want Internal Server Error", p["title"])
-			}
-			for _, leak := range []string{"no such table", "users", "sqlite", "SQL"} {
-				if strings.Contains(r.body, leak) {
-					t.Errorf("body %s reveals %q", r.body, leak)
-				}
-			}
-			if r.challenge != "" {
-				t.Errorf("WWW-Authenticate = %q on a 500; want none", r.challenge)
-			}
-		})
+	// Each step breaks one more table, then sends requests that need it.
+	steps := []struct {
+		name      string
+		drop      string
+		requests  []struct{ method, path, body string }
+		wantInLog string
+	}{
+		{name: "documents", drop: "documents",
+			requests:  []struct{ method, path, body string }{{method: "PUT", path: "/documents/7", body: "text"}},
+			wantInLog: "no such table: documents"},
+		{name: "users", drop: "users",
+			requests: []struct{ method, path, body string }{
+				{method: "GET", path: "/me"},
+				{method: "PUT", path: "/documents/7", body: "text"},
+				{method: "POST", path: "/token", body: "user=alice"},
+			},
+			wantInLog: "no such table: users"},
 	}
-	if log := out.String(); !strings.Contains(log, "no such table: users") {
-		t.Errorf("the log does not name the cause; output:\n%s", log)
+	for _, step := range steps {
+		if _, err := db.Exec("DROP TABLE " + step.drop); err != nil {
+			t.Fatal(err)
+		}
+		for _, req := range step.requests {
+			t.Run(step.name+" "+req.method+" "+req.path, func(t *testing.T) {
+				ct := ""
+				if req.method == "POST" {
+					ct = "application/x-www-form-urlencoded"
+				}
+				r := do(t, req.method, base+req.path, alice, ct, req.body)
+				if r.status != http.StatusInternalServerError {
+					t.Fatalf("status = %d; want 500 (body %s)", r.status, r.body)
+				}
+				p := problem(t, r)
+				if p["title"] != "Internal Server Error" {
+					t.Errorf("title = %v; want Internal Server Error", p["title"])
+				}
+				for _, leak := range []string{"no such table", "users", "documents", "sqlite", "SQL"} {
+					if strings.Contains(r.body, leak) {
+						t.Errorf("body %s reveals %q", r.body, leak)
+					}
+				}
+				if r.challenge != "" {
+					t.Errorf("WWW-Authenticate = %q on a 500; want none", r.challenge)
+				}
+			})
+		}
+		if log := out.String(); !strings.Contains(log, step.wantInLog) {
+			t.Errorf("the log does not name the cause %q; output:\n%s", step.wantInLog, log)
+		}
 	}
 }
 
