@@ -29,6 +29,7 @@
 // without item scopes):
 //
 //	go run ./echo
+//	RITA=<rita's token>; ED=<ed's token>; SAM=<sam's token>                          # as printed
 //	curl -i http://127.0.0.1:8080/healthz                                            # 200
 //	curl -i http://127.0.0.1:8080/items                                              # 401
 //	curl -i -H "Authorization: Bearer $SAM" http://127.0.0.1:8080/items              # 403
