@@ -187,9 +187,10 @@ func isAbsent(err error) bool {
 // rejectAbsent turns an error of a verifier or loader that matches
 // ErrNoCredential into a 401 invalid_token: a credential was presented, so
 // "no credential" from further down is a rejection of it, not a reason to
-// serve the request as anonymous or to try the next Auth of an AnyOf.
+// serve the request as anonymous or to try the next Auth of an AnyOf. An
+// error that already matches ErrInvalidCredential keeps its own detail.
 func rejectAbsent(err error) error {
-	if errors.Is(err, ErrNoCredential) {
+	if errors.Is(err, ErrNoCredential) && !errors.Is(err, ErrInvalidCredential) {
 		return &Error{Status: http.StatusUnauthorized, Detail: detailInvalid, Code: CodeInvalidToken,
 			Err: &joined{category: ErrInvalidCredential, cause: err}}
 	}

@@ -23,6 +23,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/typedauth/auth"
 )
@@ -74,7 +75,8 @@ func WithAuthOptions(opts ...auth.Option) Option {
 
 // New returns an Auth that reads an API key from a header and verifies it
 // with verify. Every rejection for a missing or unknown key has the detail
-// [DetailInvalid]. New panics if verify is nil or the header name is empty.
+// [DetailInvalid]. New panics if verify is nil or the header name is empty
+// or not a valid RFC 9110 field name.
 func New(verify Verifier, opts ...Option) *auth.Auth[string] {
 	if verify == nil {
 		panic("apikey: New: nil verifier")
@@ -88,6 +90,9 @@ func New(verify Verifier, opts ...Option) *auth.Auth[string] {
 	if c.header == "" {
 		panic("apikey: New: empty header name")
 	}
+	if !validHeaderName(c.header) {
+		panic(fmt.Sprintf("apikey: New: invalid header name %q", c.header))
+	}
 	base := []auth.Option{
 		auth.WithChallenge(Scheme, ""),
 		auth.WithMissingDetail(DetailInvalid),
@@ -97,13 +102,26 @@ func New(verify Verifier, opts ...Option) *auth.Auth[string] {
 	return auth.New(auth.Header(c.header), func(ctx context.Context, key string) (string, error) {
 		name, err := verify(ctx, key)
 		if err != nil {
-			if errors.Is(err, auth.ErrInvalidCredential) {
+			// A verifier's "no credential" for a key it was given is a
+			// rejection of that key, with the same public detail.
+			if errors.Is(err, auth.ErrInvalidCredential) || errors.Is(err, auth.ErrNoCredential) {
 				return "", invalid.Wrap(err)
 			}
 			return "", err
 		}
 		return name, nil
 	}, append(base, c.opts...)...)
+}
+
+// validHeaderName reports whether name is an RFC 9110 field name (a token).
+func validHeaderName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return name != ""
 }
 
 // digest is the SHA-256 digest of a key.

@@ -226,6 +226,8 @@ func TestHashedLookupFailure(t *testing.T) {
 			wantDetail: "Key store unreachable", wantIs: auth.ErrUnavailable},
 		{name: "unknown key", lookupErr: apikey.ErrUnknownKey, wantStatus: 401, wantDetail: apikey.DetailInvalid,
 			wantChall: []string{"APIKey"}, wantIs: apikey.ErrUnknownKey},
+		{name: "lookup says no credential", lookupErr: fmt.Errorf("no such key: %w", auth.ErrNoCredential), wantStatus: 401,
+			wantDetail: apikey.DetailInvalid, wantChall: []string{"APIKey"}, wantIs: auth.ErrInvalidCredential},
 		{name: "revoked key", lookupErr: fmt.Errorf("key revoked: %w", auth.ErrInvalidCredential), wantStatus: 401,
 			wantDetail: apikey.DetailInvalid, wantChall: []string{"APIKey"}, wantIs: auth.ErrInvalidCredential},
 	}
@@ -313,6 +315,10 @@ func TestNewPanics(t *testing.T) {
 		{name: "nil verifier", build: func() { apikey.New(nil) }, wantMsg: "apikey: New: nil verifier"},
 		{name: "empty header", build: func() { apikey.New(apikey.Unverified(), apikey.WithHeader("")) }, wantMsg: "apikey: New: empty header name"},
 		{name: "nil lookup", build: func() { apikey.Hashed(nil) }, wantMsg: "apikey: Hashed: nil lookup"},
+		{name: "header with a space", build: func() { apikey.New(apikey.Unverified(), apikey.WithHeader("X Api Key")) },
+			wantMsg: `apikey: New: invalid header name "X Api Key"`},
+		{name: "header with a colon", build: func() { apikey.New(apikey.Unverified(), apikey.WithHeader("X-Api-Key:")) },
+			wantMsg: `apikey: New: invalid header name "X-Api-Key:"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
