@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -282,5 +284,57 @@ func TestMainExit(t *testing.T) {
 	got := stderr.String()
 	if want := "echo: JWT_SECRET: "; !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 1 {
 		t.Errorf("stderr = %q; want one line starting %q", got, want)
+	}
+}
+
+// TestMainSignal runs the program itself and stops it with SIGTERM, as a
+// process manager does: it must shut down gracefully and exit with status 0.
+func TestMainSignal(t *testing.T) {
+	if os.Getenv("ECHO_EXAMPLE_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestMainSignal$")
+	cmd.Env = append(os.Environ(), "ECHO_EXAMPLE_RUN_MAIN=1", "ADDR=127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Read the address, then drain the rest until the program exits.
+	addr := make(chan string, 1)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if base, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				addr <- base
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-addr:
+	case <-drained:
+		_ = cmd.Wait()
+		t.Fatal("the program exited without printing its address")
+	}
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatalf("the program does not answer before the signal: %v", err)
+	}
+	resp.Body.Close()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-drained
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v; want exit status 0", err)
 	}
 }
