@@ -18,21 +18,27 @@ import (
 // §6, RFC 8037). Only the members of public keys exist here, so a JWK can
 // never carry private material.
 type JWK struct {
-	KeyType   string `json:"kty"`
-	KeyID     string `json:"kid,omitempty"`
+	// KeyType is "RSA", "EC" or "OKP" (Ed25519).
+	KeyType string `json:"kty"`
+	// KeyID is the kid that tokens signed with the key carry.
+	KeyID string `json:"kid,omitempty"`
+	// Algorithm is the one algorithm the key signs with.
 	Algorithm string `json:"alg,omitempty"`
-	Use       string `json:"use,omitempty"`
-	// RSA
+	// Use is "sig": the key verifies signatures.
+	Use string `json:"use,omitempty"`
+	// N and E are the RSA modulus and public exponent, base64url.
 	N string `json:"n,omitempty"`
 	E string `json:"e,omitempty"`
-	// EC and OKP
+	// Curve is the curve of an EC key (P-256, P-384, P-521) or "Ed25519".
 	Curve string `json:"crv,omitempty"`
-	X     string `json:"x,omitempty"`
-	Y     string `json:"y,omitempty"`
+	// X and Y are the public point, base64url; Ed25519 keys have X only.
+	X string `json:"x,omitempty"`
+	Y string `json:"y,omitempty"`
 }
 
 // JWKSet is a JSON Web Key Set: it marshals to {"keys":[…]}.
 type JWKSet struct {
+	// Keys are the public keys, in configuration order.
 	Keys []JWK `json:"keys"`
 }
 
