@@ -125,6 +125,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 }
 
 // parseKeys adds the digests of the keys of spec, "name=key,name=key", to d.
+// A client may have several keys, so that a new key can be handed out
+// before the old one is withdrawn; two clients may not share one.
 func parseKeys(spec string, d apikey.Digests) error {
 	for entry := range strings.SplitSeq(spec, ",") {
 		name, key, ok := strings.Cut(strings.TrimSpace(entry), "=")

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/typedauth/auth/apikey"
 )
 
 // output collects what the program writes to stdout.
@@ -306,4 +308,35 @@ func TestMainSignal(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("after SIGTERM: %v; want exit status 0", err)
 	}
+}
+
+// FuzzParseKeys checks that parseKeys never panics and that whatever it
+// accepts is a name=key pair per entry, each key long enough and distinct.
+func FuzzParseKeys(f *testing.F) {
+	f.Add("billing=0123456789abcdef0123456789abcdef")
+	f.Add("a=0123456789abcdef01234567, b=76543210fedcba9876543210")
+	f.Add("a=short")
+	f.Add("=0123456789abcdef0123456789abcdef")
+	f.Add("a=0123456789abcdef0123456789abcdef,")
+	f.Add("a=0123456789abcdef0123456789abcdef,b=0123456789abcdef0123456789abcdef")
+	f.Add("a==0123456789abcdef0123456789abcdef")
+	f.Fuzz(func(t *testing.T, spec string) {
+		d := apikey.Digests{}
+		if err := parseKeys(spec, d); err != nil {
+			return
+		}
+		entries := strings.Split(spec, ",")
+		if len(d) != len(entries) {
+			t.Fatalf("parseKeys(%q) kept %d keys; want one per entry, %d", spec, len(d), len(entries))
+		}
+		for _, e := range entries {
+			name, key, ok := strings.Cut(strings.TrimSpace(e), "=")
+			if !ok || name == "" || len(key) < minKeyLength {
+				t.Fatalf("parseKeys(%q) accepted the entry %q", spec, e)
+			}
+			if got := d[apikey.Digest(key)]; got != name {
+				t.Fatalf("parseKeys(%q): owner of %q's key = %q; want %q", spec, name, got, name)
+			}
+		}
+	})
 }
