@@ -224,8 +224,12 @@ func routes(tokens *jwt.Auth, store *store, logger *slog.Logger) http.Handler {
 			return
 		}
 		content, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
-		if err != nil {
+		if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
 			writeProblem(w, r, http.StatusRequestEntityTooLarge, "Documents are limited to 64 KiB")
+			return
+		}
+		if err != nil {
+			writeProblem(w, r, http.StatusBadRequest, "The body could not be read")
 			return
 		}
 		if err := store.saveDocument(r.Context(), id, string(content), u.ID); err != nil {
