@@ -38,16 +38,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/apikey"
+	"github.com/typedauth/auth/examples/internal/serve"
 )
 
 // header is where clients send their key. The default is X-Api-Key.
@@ -59,17 +55,9 @@ const header = "Authorization-Key"
 // generate keys with a cryptographic random generator.
 const minKeyLength = 24
 
-func main() {
-	// Ctrl-C (SIGINT) or a SIGTERM from a process manager cancels ctx, which
-	// makes run shut the server down gracefully.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "apikey:", err)
-		stop()
-		os.Exit(1)
-	}
-}
+// main runs run until SIGINT or SIGTERM, then shuts the server down
+// gracefully; a bad configuration exits with status 1.
+func main() { serve.Main("apikey", run) }
 
 // run configures the service from getenv, prints its address (and any keys
 // it generated) to stdout, and serves until ctx is done. It returns an error,
@@ -103,25 +91,19 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	// Step 3: listen before printing, so that ADDR=127.0.0.1:0 (any free
 	// port) prints the port actually chosen.
-	addr := getenv("ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := serve.Listen(getenv("ADDR"))
 	if err != nil {
-		return fmt.Errorf("listening on ADDR %q: %w", addr, err)
+		return err
 	}
-	base := "http://" + ln.Addr().String()
 	for _, line := range generated {
 		fmt.Fprintf(stdout, "key for %s\n", line)
 	}
 	generated = nil // the plain keys are no longer referenced
 	d := keys.Description()
 	fmt.Fprintf(stdout, "security scheme: %s in %s %q (%s)\n", d.Type, d.In, d.Name, d.Description)
-	fmt.Fprintf(stdout, "try: curl -H '%s: <key>' %s/ping\n", header, base)
-	fmt.Fprintf(stdout, "listening on %s\n", base)
+	fmt.Fprintf(stdout, "try: curl -H '%s: <key>' %s/ping\n", header, serve.URL(ln))
 
-	return serve(ctx, ln, routes(keys))
+	return serve.Serve(ctx, stdout, ln, serve.Server(routes(keys)))
 }
 
 // parseKeys adds the digests of the keys of spec, "name=key,name=key", to d.
@@ -156,32 +138,4 @@ func routes(keys *auth.Auth[string]) http.Handler {
 		_ = json.NewEncoder(w).Encode(map[string]any{"pong": true, "client": client})
 	}))
 	return mux
-}
-
-// serve runs an http.Server on ln until ctx is done, then shuts it down,
-// letting requests in flight finish for up to five seconds.
-func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,  // slow clients cannot hold connections open
-		ReadTimeout:       10 * time.Second, // … nor trickle a body
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       time.Minute,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc: // Serve failed on its own
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

@@ -21,29 +21,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"slices"
-	"syscall"
-	"time"
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/auth0"
+	"github.com/typedauth/auth/examples/internal/serve"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "auth0:", err)
-		stop()
-		os.Exit(1)
-	}
-}
+// main runs run until SIGINT or SIGTERM, then shuts the server down
+// gracefully; a bad configuration exits with status 1.
+func main() { serve.Main("auth0", run) }
 
 // run serves until ctx is done. It writes the address it listens on to
 // stdout, and returns an error when the configuration is bad or the listener
@@ -64,28 +53,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	addr := getenv("ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := serve.Listen(getenv("ADDR"))
 	if err != nil {
-		return fmt.Errorf("listening on ADDR %q: %w", addr, err)
-	}
-	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
-
-	srv := &http.Server{Handler: routes(tokens), ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		done <- srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return <-done
+	return serve.Serve(ctx, stdout, ln, serve.Server(routes(tokens)))
 }
 
 // routes is the API: /me for any valid token, /reports for reports:read.

@@ -42,42 +42,22 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"strconv"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/examples/internal/items"
+	"github.com/typedauth/auth/examples/internal/serve"
 	"github.com/typedauth/auth/jwt"
 )
 
-func main() {
-	// Ctrl-C (SIGINT) or a SIGTERM from a process manager cancels ctx, which
-	// makes run shut the server down gracefully.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "chi:", err)
-		stop()
-		os.Exit(1)
-	}
-}
-
-// demoUsers are the subjects and scopes of the tokens printed at start-up.
-var demoUsers = []struct{ sub, scope string }{
-	{sub: "rita", scope: "items:read"},
-	{sub: "ed", scope: "items:edit"},
-	{sub: "sam", scope: "profile"},
-}
+// main runs run until SIGINT or SIGTERM, then shuts the server down
+// gracefully; a bad configuration exits with status 1.
+func main() { serve.Main("chi", run) }
 
 // run configures the service from getenv, prints its address and demo tokens
 // to stdout, and serves until ctx is done. It returns an error, without
@@ -103,33 +83,23 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	// Step 2: listen before printing, so that ADDR=127.0.0.1:0 (any free
 	// port) prints the port actually chosen.
-	addr := getenv("ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := serve.Listen(getenv("ADDR"))
 	if err != nil {
-		return fmt.Errorf("listening on ADDR %q: %w", addr, err)
+		return err
 	}
-	base := "http://" + ln.Addr().String()
 
 	// Step 3: demo tokens, so that curl works straight away.
-	for _, u := range demoUsers {
-		tok, err := tokens.Encode(auth.Claims{"sub": u.sub, "scope": u.scope}, 0)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		fmt.Fprintf(stdout, "token for %s (%s): %s\n", u.sub, u.scope, tok)
+	if err := items.PrintTokens(stdout, tokens); err != nil {
+		ln.Close()
+		return err
 	}
-	fmt.Fprintf(stdout, "try: curl -H \"Authorization: Bearer <token>\" %s/items\n", base)
-	fmt.Fprintf(stdout, "listening on %s\n", base)
+	fmt.Fprintf(stdout, "try: curl -H \"Authorization: Bearer <token>\" %s/items\n", serve.URL(ln))
 
-	return serve(ctx, ln, routes(tokens, newStore()))
+	return serve.Serve(ctx, stdout, ln, serve.Server(routes(tokens, store{items.NewStore()})))
 }
 
 // routes builds the chi router.
-func routes(tokens *jwt.Auth, store *store) http.Handler {
+func routes(tokens *jwt.Auth, store store) http.Handler {
 	// Each Requires is built once, here: it checks its scopes' syntax at
 	// start-up and costs nothing extra per request.
 	readItems := tokens.Requires("items:read")
@@ -152,66 +122,39 @@ func routes(tokens *jwt.Auth, store *store) http.Handler {
 	return r
 }
 
-// Item is what the API serves.
-type Item struct {
-	ID        int    `json:"id"`
-	Name      string `json:"name"`
-	CreatedBy string `json:"created_by"`
-}
-
-// store holds the items in memory. It is safe for concurrent use.
-type store struct {
-	mu    sync.Mutex
-	items []Item
-}
-
-func newStore() *store {
-	return &store{items: []Item{{ID: 1, Name: "notebook", CreatedBy: "system"}, {ID: 2, Name: "stapler", CreatedBy: "system"}}}
-}
+// store serves the items of an items.Store as chi handlers.
+type store struct{ *items.Store }
 
 // list answers GET /items.
-func (s *store) list(w http.ResponseWriter, r *http.Request) {
+func (s store) list(w http.ResponseWriter, r *http.Request) {
 	// The guard stored the verified claims in the request context; From
 	// returns them typed, with no assertion.
 	claims, _ := auth.From[auth.Claims](r.Context())
-	s.mu.Lock()
-	items := append([]Item(nil), s.items...)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "for": claims["sub"]})
+	writeJSON(w, http.StatusOK, map[string]any{"items": s.List(), "for": claims["sub"]})
 }
 
 // get answers GET /items/{id}.
-func (s *store) get(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.Atoi(chi.URLParam(r, "id"))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, it := range s.items {
-		if err == nil && it.ID == id {
-			writeJSON(w, http.StatusOK, it)
-			return
-		}
+func (s store) get(w http.ResponseWriter, r *http.Request) {
+	it, ok := s.Get(chi.URLParam(r, "id"))
+	if !ok {
+		writeProblem(w, r, http.StatusNotFound, "No such item")
+		return
 	}
-	writeProblem(w, r, http.StatusNotFound, "No such item")
+	writeJSON(w, http.StatusOK, it)
 }
 
 // create answers POST /items.
-func (s *store) create(w http.ResponseWriter, r *http.Request) {
+func (s store) create(w http.ResponseWriter, r *http.Request) {
 	// MustFrom panics without claims; it is safe here because the route is
 	// always guarded, and a missing guard would be a wiring bug.
 	claims := auth.MustFrom[auth.Claims](r.Context())
 	sub, _ := claims["sub"].(string)
-	var in struct {
-		Name string `json:"name"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10)).Decode(&in); err != nil || in.Name == "" {
-		writeProblem(w, r, http.StatusBadRequest, `Want a JSON body {"name":"…"}`)
+	name, ok := items.DecodeName(w, r.Body)
+	if !ok {
+		writeProblem(w, r, http.StatusBadRequest, items.BadBody)
 		return
 	}
-	s.mu.Lock()
-	it := Item{ID: len(s.items) + 1, Name: in.Name, CreatedBy: sub}
-	s.items = append(s.items, it)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusCreated, it)
+	writeJSON(w, http.StatusCreated, s.Add(name, sub))
 }
 
 // writeProblem answers with an RFC 9457 problem, as the auths do.
@@ -223,32 +166,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// serve runs an http.Server on ln until ctx is done, then shuts it down,
-// letting requests in flight finish for up to five seconds.
-func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,  // slow clients cannot hold connections open
-		ReadTimeout:       10 * time.Second, // … nor trickle a body
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       time.Minute,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc: // Serve failed on its own
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

@@ -47,17 +47,13 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/examples/internal/serve"
 	"github.com/typedauth/auth/jwt"
 )
 
@@ -71,17 +67,9 @@ const (
 	minPasswordLength = 12
 )
 
-func main() {
-	// Ctrl-C (SIGINT) or a SIGTERM from a process manager cancels ctx, which
-	// makes run shut the server down gracefully.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "cookie:", err)
-		stop()
-		os.Exit(1)
-	}
-}
+// main runs run until SIGINT or SIGTERM, then shuts the server down
+// gracefully; a bad configuration exits with status 1.
+func main() { serve.Main("cookie", run) }
 
 // run configures the service from getenv, prints its address and the demo
 // password to stdout, and serves until ctx is done. It returns an error,
@@ -117,22 +105,17 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	// Step 4: listen before printing, so that ADDR=127.0.0.1:0 (any free
 	// port) prints the port actually chosen.
-	addr := getenv("ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := serve.Listen(getenv("ADDR"))
 	if err != nil {
-		return fmt.Errorf("listening on ADDR %q: %w", addr, err)
+		return err
 	}
-	base := "http://" + ln.Addr().String()
+	base := serve.URL(ln)
 	if printPassword {
 		fmt.Fprintf(stdout, "password for alice: %s\n", password)
 	}
 	fmt.Fprintf(stdout, "try: curl -c jar -d username=alice -d password=<password> %s/login && curl -b jar %s/me\n", base, base)
-	fmt.Fprintf(stdout, "listening on %s\n", base)
 
-	return serve(ctx, ln, routes(a, users))
+	return serve.Serve(ctx, stdout, ln, serve.Server(routes(a, users)))
 }
 
 // auths are the two session auths of the service.
@@ -267,32 +250,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// serve runs an http.Server on ln until ctx is done, then shuts it down,
-// letting requests in flight finish for up to five seconds.
-func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,  // slow clients cannot hold connections open
-		ReadTimeout:       10 * time.Second, // … nor trickle a body
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       time.Minute,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc: // Serve failed on its own
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

@@ -54,32 +54,22 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/examples/internal/serve"
 	"github.com/typedauth/auth/jwt"
 )
 
-func main() {
-	// Ctrl-C (SIGINT) or a SIGTERM from a process manager cancels ctx, which
-	// makes run shut the server down gracefully.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "dbuser:", err)
-		stop()
-		os.Exit(1)
-	}
-}
+// main runs run until SIGINT or SIGTERM, then shuts the server down
+// gracefully; a bad configuration exits with status 1.
+func main() { serve.Main("dbuser", run) }
 
 // run configures the service from getenv, prints its address and demo tokens
 // to stdout, and serves until ctx is done. It returns an error, without
@@ -129,15 +119,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	// Step 4: listen before printing, so that ADDR=127.0.0.1:0 (any free
 	// port) prints the port actually chosen.
-	addr := getenv("ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := serve.Listen(getenv("ADDR"))
 	if err != nil {
-		return fmt.Errorf("listening on ADDR %q: %w", addr, err)
+		return err
 	}
-	base := "http://" + ln.Addr().String()
 
 	// Step 5: demo tokens, one per user, so that curl works straight away.
 	users, err := store.all(ctx)
@@ -153,10 +138,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		}
 		fmt.Fprintf(stdout, "token for %s (%s): %s\n", u.Name, u.Role, tok)
 	}
-	fmt.Fprintf(stdout, "try: curl -H \"Authorization: Bearer <token>\" %s/me\n", base)
-	fmt.Fprintf(stdout, "listening on %s\n", base)
+	fmt.Fprintf(stdout, "try: curl -H \"Authorization: Bearer <token>\" %s/me\n", serve.URL(ln))
 
-	return serve(ctx, ln, routes(tokens, store, logger), logger)
+	// The server logs its own errors (a failed TLS handshake, a panicking
+	// handler) as warnings in the same log.
+	srv := serve.Server(routes(tokens, store, logger))
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	return serve.Serve(ctx, stdout, ln, srv)
 }
 
 // User is a row of the users table: what handlers receive instead of claims.
@@ -398,33 +386,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// serve runs an http.Server on ln until ctx is done, then shuts it down,
-// letting requests in flight finish for up to five seconds.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,  // slow clients cannot hold connections open
-		ReadTimeout:       10 * time.Second, // … nor trickle a body
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc: // Serve failed on its own
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

@@ -49,46 +49,27 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"strconv"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/typedauth/auth"
 	authgin "github.com/typedauth/auth/adapters/gin"
+	"github.com/typedauth/auth/examples/internal/items"
+	"github.com/typedauth/auth/examples/internal/serve"
 	"github.com/typedauth/auth/jwt"
 )
 
+// main runs run until SIGINT or SIGTERM, then shuts the server down
+// gracefully; a bad configuration exits with status 1.
 func main() {
-	// Ctrl-C (SIGINT) or a SIGTERM from a process manager cancels ctx, which
-	// makes run shut the server down gracefully.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	// Gin's debug mode logs every route at start-up; release mode is quiet.
 	// The mode is a global of package gin, so it is set here, once.
 	gin.SetMode(gin.ReleaseMode)
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "gin:", err)
-		stop()
-		os.Exit(1)
-	}
-}
-
-// demoUsers are the subjects and scopes of the tokens printed at start-up.
-var demoUsers = []struct{ sub, scope string }{
-	{sub: "rita", scope: "items:read"},
-	{sub: "ed", scope: "items:edit"},
-	{sub: "sam", scope: "profile"},
+	serve.Main("gin", run)
 }
 
 // run configures the service from getenv, prints its address and demo tokens
@@ -115,33 +96,23 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	// Step 2: listen before printing, so that ADDR=127.0.0.1:0 (any free
 	// port) prints the port actually chosen.
-	addr := getenv("ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := serve.Listen(getenv("ADDR"))
 	if err != nil {
-		return fmt.Errorf("listening on ADDR %q: %w", addr, err)
+		return err
 	}
-	base := "http://" + ln.Addr().String()
 
 	// Step 3: demo tokens, so that curl works straight away.
-	for _, u := range demoUsers {
-		tok, err := tokens.Encode(auth.Claims{"sub": u.sub, "scope": u.scope}, 0)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		fmt.Fprintf(stdout, "token for %s (%s): %s\n", u.sub, u.scope, tok)
+	if err := items.PrintTokens(stdout, tokens); err != nil {
+		ln.Close()
+		return err
 	}
-	fmt.Fprintf(stdout, "try: curl -H \"Authorization: Bearer <token>\" %s/items\n", base)
-	fmt.Fprintf(stdout, "listening on %s\n", base)
+	fmt.Fprintf(stdout, "try: curl -H \"Authorization: Bearer <token>\" %s/items\n", serve.URL(ln))
 
-	return serve(ctx, ln, routes(tokens, newStore()))
+	return serve.Serve(ctx, stdout, ln, serve.Server(routes(tokens, store{items.NewStore()})))
 }
 
 // routes builds the Gin router.
-func routes(tokens *jwt.Auth, store *store) http.Handler {
+func routes(tokens *jwt.Auth, store store) http.Handler {
 	// Each Requires is built once, here: it checks its scopes' syntax at
 	// start-up and costs nothing extra per request.
 	readItems := tokens.Requires("items:read")
@@ -156,106 +127,50 @@ func routes(tokens *jwt.Auth, store *store) http.Handler {
 
 	// Every route of this group needs items:read: the middleware given to
 	// Group runs before each route registered on it.
-	items := r.Group("/items", authgin.Middleware(readItems))
-	items.GET("", store.list)
-	items.GET("/:id", store.get)
+	group := r.Group("/items", authgin.Middleware(readItems))
+	group.GET("", store.list)
+	group.GET("/:id", store.get)
 	// One route needs a scope more: route middleware runs after the group's.
-	items.POST("", authgin.Middleware(editItems), store.create)
+	group.POST("", authgin.Middleware(editItems), store.create)
 	return r
 }
 
-// Item is what the API serves.
-type Item struct {
-	ID        int    `json:"id"`
-	Name      string `json:"name"`
-	CreatedBy string `json:"created_by"`
-}
-
-// store holds the items in memory. It is safe for concurrent use.
-type store struct {
-	mu    sync.Mutex
-	items []Item
-}
-
-func newStore() *store {
-	return &store{items: []Item{{ID: 1, Name: "notebook", CreatedBy: "system"}, {ID: 2, Name: "stapler", CreatedBy: "system"}}}
-}
+// store serves the items of an items.Store as Gin handlers.
+type store struct{ *items.Store }
 
 // list answers GET /items.
-func (s *store) list(c *gin.Context) {
+func (s store) list(c *gin.Context) {
 	// The middleware stored the verified claims with the request;
 	// authgin.From returns them typed, with no assertion.
 	claims, _ := authgin.From[auth.Claims](c)
-	s.mu.Lock()
-	items := append([]Item(nil), s.items...)
-	s.mu.Unlock()
-	c.JSON(http.StatusOK, map[string]any{"items": items, "for": claims["sub"]})
+	c.JSON(http.StatusOK, map[string]any{"items": s.List(), "for": claims["sub"]})
 }
 
 // get answers GET /items/:id.
-func (s *store) get(c *gin.Context) {
-	id, err := strconv.Atoi(c.Param("id"))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, it := range s.items {
-		if err == nil && it.ID == id {
-			c.JSON(http.StatusOK, it)
-			return
-		}
+func (s store) get(c *gin.Context) {
+	it, ok := s.Get(c.Param("id"))
+	if !ok {
+		writeProblem(c, http.StatusNotFound, "No such item")
+		return
 	}
-	writeProblem(c, http.StatusNotFound, "No such item")
+	c.JSON(http.StatusOK, it)
 }
 
 // create answers POST /items.
-func (s *store) create(c *gin.Context) {
+func (s store) create(c *gin.Context) {
 	// MustFrom panics without claims; it is safe here because the route is
 	// always guarded, and a missing guard would be a wiring bug.
 	claims := authgin.MustFrom[auth.Claims](c)
 	sub, _ := claims["sub"].(string)
-	var in struct {
-		Name string `json:"name"`
-	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, 1<<10)
-	if err := json.NewDecoder(body).Decode(&in); err != nil || in.Name == "" {
-		writeProblem(c, http.StatusBadRequest, `Want a JSON body {"name":"…"}`)
+	name, ok := items.DecodeName(c.Writer, c.Request.Body)
+	if !ok {
+		writeProblem(c, http.StatusBadRequest, items.BadBody)
 		return
 	}
-	s.mu.Lock()
-	it := Item{ID: len(s.items) + 1, Name: in.Name, CreatedBy: sub}
-	s.items = append(s.items, it)
-	s.mu.Unlock()
-	c.JSON(http.StatusCreated, it)
+	c.JSON(http.StatusCreated, s.Add(name, sub))
 }
 
 // writeProblem answers with an RFC 9457 problem, as the auths do.
 func writeProblem(c *gin.Context, status int, detail string) {
 	auth.WriteError(c.Writer, c.Request, &auth.Error{Status: status, Detail: detail})
-}
-
-// serve runs an http.Server on ln until ctx is done, then shuts it down,
-// letting requests in flight finish for up to five seconds.
-func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,  // slow clients cannot hold connections open
-		ReadTimeout:       10 * time.Second, // … nor trickle a body
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       time.Minute,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc: // Serve failed on its own
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

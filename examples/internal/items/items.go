@@ -1,0 +1,116 @@
+// Package items is the demo data of the chi, echo and gin examples, which
+// serve the same items API on three routers: the in-memory item store and
+// the demo users whose tokens the programs print at start-up. The routers,
+// guards and handlers stay in each program's main.go.
+package items
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/jwt"
+)
+
+// Item is what the API serves.
+type Item struct {
+	ID        int    `json:"id"`
+	Name      string `json:"name"`
+	CreatedBy string `json:"created_by"`
+}
+
+// Store holds the items in memory. It is safe for concurrent use. Its zero
+// value is empty; NewStore returns one with two items.
+type Store struct {
+	mu    sync.Mutex
+	items []Item
+}
+
+// NewStore returns a store holding the items "notebook" (id 1) and
+// "stapler" (id 2).
+func NewStore() *Store {
+	return &Store{items: []Item{{ID: 1, Name: "notebook", CreatedBy: "system"}, {ID: 2, Name: "stapler", CreatedBy: "system"}}}
+}
+
+// List returns a copy of all the items, in the order they were added.
+func (s *Store) List() []Item {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Item(nil), s.items...)
+}
+
+// Get returns the item whose id is the decimal id, and whether there is
+// one. An id that is not a number names no item.
+func (s *Store) Get(id string) (Item, bool) {
+	n, err := strconv.Atoi(id)
+	if err != nil {
+		return Item{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range s.items {
+		if it.ID == n {
+			return it, true
+		}
+	}
+	return Item{}, false
+}
+
+// Add stores a new item called name, created by the subject by, and
+// returns it with its id.
+func (s *Store) Add(name, by string) Item {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it := Item{ID: len(s.items) + 1, Name: name, CreatedBy: by}
+	s.items = append(s.items, it)
+	return it
+}
+
+// BadBody is the problem detail for a POST /items body that DecodeName
+// rejects.
+const BadBody = `Want a JSON body {"name":"…"}`
+
+// maxBody bounds the body of POST /items.
+const maxBody = 1 << 10
+
+// DecodeName reads the JSON body {"name":"…"} of a POST /items request, of
+// at most 1 KiB, and returns the name. It reports false for a body that is
+// too large, is not such an object or has an empty name; the caller then
+// answers 400 with BadBody.
+func DecodeName(w http.ResponseWriter, body io.ReadCloser) (string, bool) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, body, maxBody)).Decode(&in); err != nil || in.Name == "" {
+		return "", false
+	}
+	return in.Name, true
+}
+
+// DemoUser is the subject and scope of a token printed at start-up.
+type DemoUser struct{ Sub, Scope string }
+
+// DemoUsers are a reader, an editor and a user without item scopes.
+var DemoUsers = []DemoUser{
+	{Sub: "rita", Scope: "items:read"},
+	{Sub: "ed", Scope: "items:edit"},
+	{Sub: "sam", Scope: "profile"},
+}
+
+// PrintTokens prints a token from tokens for each of DemoUsers to w, one
+// line each: "token for <sub> (<scope>): <token>", so that curl works
+// straight away.
+func PrintTokens(w io.Writer, tokens *jwt.Auth) error {
+	for _, u := range DemoUsers {
+		tok, err := tokens.Encode(auth.Claims{"sub": u.Sub, "scope": u.Scope}, 0)
+		if err != nil {
+			return fmt.Errorf("minting a demo token for %s: %w", u.Sub, err)
+		}
+		fmt.Fprintf(w, "token for %s (%s): %s\n", u.Sub, u.Scope, tok)
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package items
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/typedauth/auth/jwt"
+)
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	if got := s.List(); len(got) != 2 || got[0].Name != "notebook" || got[1].Name != "stapler" {
+		t.Fatalf("List = %+v; want notebook and stapler", got)
+	}
+	added := s.Add("pen", "ed")
+	if want := (Item{ID: 3, Name: "pen", CreatedBy: "ed"}); added != want {
+		t.Errorf("Add = %+v; want %+v", added, want)
+	}
+	tests := []struct {
+		name   string
+		id     string
+		want   Item
+		wantOK bool
+	}{
+		{name: "first", id: "1", want: Item{ID: 1, Name: "notebook", CreatedBy: "system"}, wantOK: true},
+		{name: "added", id: "3", want: added, wantOK: true},
+		{name: "missing", id: "99"},
+		{name: "zero", id: "0"},
+		{name: "not a number", id: "one"},
+		{name: "empty", id: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := s.Get(tt.id)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("Get(%q) = %+v, %v; want %+v, %v", tt.id, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+	// List returns a copy: changing it leaves the store as it is.
+	l := s.List()
+	l[0].Name = "changed"
+	if got, _ := s.Get("1"); got.Name != "notebook" {
+		t.Errorf("after changing a listed item, Get(1) = %+v; want the notebook", got)
+	}
+}
+
+func TestDecodeName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		want       string
+		wantOK     bool
+	}{
+		{name: "name", body: `{"name":"pen"}`, want: "pen", wantOK: true},
+		{name: "empty name", body: `{"name":""}`},
+		{name: "no name", body: `{}`},
+		{name: "truncated", body: `{"name":`},
+		{name: "not JSON", body: `name=pen`},
+		{name: "too large", body: `{"name":"` + strings.Repeat("a", maxBody) + `"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequest("POST", "/items", strings.NewReader(tt.body))
+			got, ok := DecodeName(httptest.NewRecorder(), r.Body)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("DecodeName(%q) = %q, %v; want %q, %v", tt.body, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestPrintTokens(t *testing.T) {
+	t.Parallel()
+	tokens, err := jwt.New(jwt.Config{Secret: []byte("0123456789abcdef0123456789abcdef"), Algorithms: []string{"HS256"},
+		IssuerURL: "urn:example:items", Expiration: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := PrintTokens(&out, tokens); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != len(DemoUsers) {
+		t.Fatalf("printed %d lines; want %d:\n%s", len(lines), len(DemoUsers), out.String())
+	}
+	for i, u := range DemoUsers {
+		prefix := "token for " + u.Sub + " (" + u.Scope + "): "
+		tok, ok := strings.CutPrefix(lines[i], prefix)
+		if !ok {
+			t.Errorf("line %d = %q; want it to start with %q", i, lines[i], prefix)
+			continue
+		}
+		claims, err := tokens.Verify(context.Background(), tok)
+		if err != nil {
+			t.Errorf("token of %s: %v", u.Sub, err)
+			continue
+		}
+		if claims["sub"] != u.Sub || claims["scope"] != u.Scope {
+			t.Errorf("claims of %s's token = %v; want sub %q, scope %q", u.Sub, claims, u.Sub, u.Scope)
+		}
+	}
+}
