@@ -29,6 +29,8 @@ type Config struct {
 	// Secret is an HMAC secret for HS256, HS384 or HS512. It must be at least
 	// as long as the hash output: 32 bytes for HS256, 48 for HS384, 64 for
 	// HS512. Generate it with crypto/rand; never derive it from a password.
+	// [New] refuses bytes that are recognisably a public key or certificate
+	// (PEM, DER, JWK, OpenSSH), the key confusion of RFC 8725 §2.1.
 	Secret []byte
 
 	// Key is an asymmetric key: *rsa.PrivateKey, *rsa.PublicKey (RS*, PS*;

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +34,14 @@ func TestConfigErrors(t *testing.T) {
 			wantErr: "fits none of Config.Algorithms"},
 		{name: "HS256 and RS256 with a secret only", cfg: jwt.Config{Secret: secret64[:32], Algorithms: []string{"HS256", "RS256"}},
 			wantErr: "RS256 is allowed but no configured key can verify it"},
+		{name: "PEM public key as secret", cfg: jwt.Config{Secret: pemEncode(t, &rsaKey().PublicKey), Algorithms: []string{"HS256"}},
+			wantErr: "looks like a public key"},
+		{name: "DER public key as secret", cfg: jwt.Config{Keys: []jwt.Key{{ID: "k", Key: derPublic(t, &p256Key().PublicKey)}}, Algorithms: []string{"HS256"}},
+			wantErr: "looks like a public key"},
+		{name: "certificate PEM as secret", cfg: jwt.Config{Secret: []byte("-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"), Algorithms: []string{"HS256"}},
+			wantErr: "looks like a public key"},
+		{name: "JWK as secret", cfg: jwt.Config{Secret: []byte(`{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`), Algorithms: []string{"HS256"}},
+			wantErr: "looks like a public key"},
 		{name: "no algorithms", cfg: jwt.Config{Secret: secret64}, wantErr: "Config.Algorithms is empty"},
 		{name: "none", cfg: jwt.Config{Secret: secret64, Algorithms: []string{"HS256", "none"}}, wantErr: `"none" can never be enabled`},
 		{name: "NoNe", cfg: jwt.Config{Secret: secret64, Algorithms: []string{"NoNe"}}, wantErr: `"none" can never be enabled`},
@@ -408,4 +417,14 @@ func TestRemoteKeySetIntegration(t *testing.T) {
 	if rec := do(t, unavailable.Guard(subHandler), encode(t, oldKey, auth.Claims{"sub": "old"})); rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("key server down: %d; want 503 (body %s)", rec.Code, rec.Body)
 	}
+}
+
+// derPublic returns the PKIX DER encoding of a public key.
+func derPublic(tb testing.TB, pub any) []byte {
+	tb.Helper()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return der
 }

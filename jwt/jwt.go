@@ -123,7 +123,8 @@ func MustNew(cfg Config, opts ...Option) *Auth {
 //
 // Every rejection is an [*auth.Error] with status 401 (invalid_token) whose
 // detail says why, except a KeySet failure matching [auth.ErrUnavailable],
-// which stays 503. Verify does NOT check jti (replay) or any custom claim.
+// which stays 503, and any other KeySet error, which is returned as is (see
+// [KeySet]). Verify does NOT check jti (replay) or any custom claim.
 func (a *Auth) Verify(ctx context.Context, raw string) (auth.Claims, error) {
 	payload, err := a.check(ctx, raw)
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"net/http"
 	"strings"
@@ -340,6 +342,16 @@ func TestKeyConfusion(t *testing.T) {
 		Algorithms: []string{"RS256", "HS256"}, Now: clock})
 	sloppyBytes := newAuth(t, jwt.Config{KeySet: keySetFunc(func(string, string) (any, error) { return pemKey, nil }),
 		Algorithms: []string{"RS256", "HS256"}, Now: clock})
+	// Key sets that hand back public key material as bytes, in other forms.
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwkKey := []byte(`{"kty":"RSA","n":"` + seg(pub.N.Bytes()) + `","e":"AQAB"}`)
+	bytesSet := func(b []byte) *jwt.Auth {
+		return newAuth(t, jwt.Config{KeySet: keySetFunc(func(string, string) (any, error) { return b, nil }),
+			Algorithms: []string{"HS256"}, Now: clock})
+	}
 
 	tests := []struct {
 		name    string
@@ -353,6 +365,11 @@ func TestKeyConfusion(t *testing.T) {
 		{name: "mixed, no kid", a: mixed, token: hs256(`{"alg":"HS256"}`, payload, pemKey), wantErr: jwt.ErrTokenSignatureInvalid},
 		{name: "key set returns RSA for HS256", a: sloppy, token: hs256(`{"alg":"HS256"}`, payload, pemKey), wantErr: jwt.ErrKeyNotFound},
 		{name: "key set returns short bytes", a: sloppyBytes, token: hs256(`{"alg":"RS256"}`, payload, pemKey), wantErr: jwt.ErrKeyNotFound},
+		{name: "key set returns PEM bytes for HS256", a: sloppyBytes, token: hs256(`{"alg":"HS256"}`, payload, pemKey), wantErr: jwt.ErrKeyNotFound},
+		{name: "key set returns PKCS1 PEM bytes for HS256", a: bytesSet(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(pub)})),
+			token: hs256(`{"alg":"HS256"}`, payload, pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(pub)})), wantErr: jwt.ErrKeyNotFound},
+		{name: "key set returns DER bytes for HS256", a: bytesSet(der), token: hs256(`{"alg":"HS256"}`, payload, der), wantErr: jwt.ErrKeyNotFound},
+		{name: "key set returns a JWK for HS256", a: bytesSet(jwkKey), token: hs256(`{"alg":"HS256"}`, payload, jwkKey), wantErr: jwt.ErrKeyNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -395,6 +412,8 @@ func TestKeySetErrors(t *testing.T) {
 			return nil, errors.Join(auth.ErrUnavailable, errors.New("dial"))
 		}, wantStatus: 503},
 		{name: "wrong key type", set: func(string, string) (any, error) { return &rsaKey().PublicKey, nil }, wantStatus: 401},
+		{name: "private key", set: func(string, string) (any, error) { return edKey(), nil }, wantStatus: 401},
+		{name: "other failure is the server's", set: func(string, string) (any, error) { return nil, errors.New("database down") }, wantStatus: 500},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

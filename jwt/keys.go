@@ -1,12 +1,14 @@
 package jwt
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"hash"
@@ -167,6 +169,10 @@ func newKeyEntry(id, alg string, key any, allowed []*algorithm) (*keyEntry, erro
 	case []byte:
 		if len(k) == 0 {
 			return nil, fmt.Errorf("jwt: %s: empty HMAC secret", name)
+		}
+		if isPublicKeyMaterial(k) {
+			return nil, fmt.Errorf("jwt: %s: the HMAC secret looks like a public key (PEM, DER or JWK); "+
+				"anyone holding a public key could forge tokens with it: give the parsed key as Config.Key", name)
 		}
 		s := append([]byte(nil), k...)
 		e.kind, e.verify, e.sign = kindHMAC, s, s
@@ -367,18 +373,49 @@ func buildLocalKeys(cfg *Config, allowed []*algorithm) (*localKeys, error) {
 }
 
 // checkKeyFor reports whether key, returned by a KeySet, may verify a token
-// signed with a. A secret is accepted only for HMAC algorithms and only as
-// []byte, so public key material never becomes an HMAC secret.
+// signed with a. A secret is accepted only for HMAC algorithms, only as
+// []byte, and never when the bytes are recognisably a public key (see
+// isPublicKeyMaterial), so a public key never becomes an HMAC secret.
 func checkKeyFor(key any, a *algorithm) bool {
 	switch k := key.(type) {
 	case []byte:
-		return a.kind == kindHMAC && len(k) >= a.size
+		return a.kind == kindHMAC && len(k) >= a.size && !isPublicKeyMaterial(k)
 	case *rsa.PublicKey:
 		return a.kind == kindRSA && k != nil && k.N != nil && k.N.BitLen() >= MinRSABits
 	case *ecdsa.PublicKey:
 		return a.kind == kindEC && k != nil && k.Curve == a.curve
 	case ed25519.PublicKey:
 		return a.kind == kindEd25519 && len(k) == ed25519.PublicKeySize
+	}
+	return false
+}
+
+// isPublicKeyMaterial reports whether b, offered as an HMAC secret, is
+// recognisably a key or certificate: any PEM block, a DER public key
+// (PKIX or PKCS #1) or certificate, a JWK, or an OpenSSH public key. Such
+// bytes are public, and an HMAC secret made of them is the key confusion
+// of RFC 8725 §2.1: whoever downloads the public key can sign tokens.
+// Public keys in other forms, such as a bare RSA modulus or a raw Ed25519
+// key, cannot be told from random bytes and are not detected.
+func isPublicKeyMaterial(b []byte) bool {
+	t := bytes.TrimSpace(b)
+	switch {
+	case bytes.Contains(t, []byte("-----BEGIN ")):
+		return true
+	case len(t) > 0 && t[0] == '{' && bytes.Contains(t, []byte(`"kty"`)):
+		return true
+	case bytes.HasPrefix(t, []byte("ssh-")), bytes.HasPrefix(t, []byte("ecdsa-sha2-")):
+		return true
+	case len(b) > 0 && b[0] == 0x30: // an ASN.1 SEQUENCE: try the DER forms
+		if _, err := x509.ParsePKIXPublicKey(b); err == nil {
+			return true
+		}
+		if _, err := x509.ParsePKCS1PublicKey(b); err == nil {
+			return true
+		}
+		if _, err := x509.ParseCertificate(b); err == nil {
+			return true
+		}
 	}
 	return false
 }

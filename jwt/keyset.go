@@ -22,9 +22,18 @@ type KeySet interface {
 	// when exactly one of its keys can verify alg. A key that declares an
 	// algorithm is returned only for that algorithm.
 	//
+	// An HMAC secret ([]byte) is used only for HS256, HS384 and HS512, only
+	// when it is at least as long as the hash output, and never when it is
+	// recognisably a public key or certificate (PEM, DER, JWK, OpenSSH):
+	// such a key is treated as not found. Other types that do not fit the
+	// alg, private keys included, are treated as not found too.
+	//
 	// It returns an error matching [ErrKeyNotFound] when no key fits (the
 	// token is rejected with 401), or one matching [auth.ErrUnavailable]
-	// when the keys cannot be obtained at all (503).
+	// when the keys cannot be obtained at all (503). Any other error is
+	// passed through unchanged: an [*auth.Error] keeps its status, anything
+	// else is answered with a generic 500, since it is a failure of the
+	// server rather than of the token.
 	VerificationKey(ctx context.Context, kid, alg string) (any, error)
 }
 
