@@ -1,24 +1,20 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"io"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/typedauth/auth/examples/internal/demotest"
 )
 
 const (
@@ -75,108 +71,45 @@ func fakeTenant(tb testing.TB) (*httptest.Server, func(claims map[string]any) st
 	}
 }
 
-// lines is an io.Writer that hands each line written to a channel.
-type lines chan string
-
-func (l lines) Write(p []byte) (int, error) {
-	sc := bufio.NewScanner(strings.NewReader(string(p)))
-	for sc.Scan() {
-		l <- sc.Text()
-	}
-	return len(p), nil
-}
-
-// start runs the program with env on a random loopback port and returns its
-// base URL. The program is stopped, and its error checked, at cleanup.
-func start(tb testing.TB, env map[string]string) string {
-	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(lines, 4)
-	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, func(k string) string { return env[k] }, out) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			tb.Errorf("run returned %v after shutdown; want nil", err)
-		}
-	})
-	select {
-	case line := <-out:
-		base, ok := strings.CutPrefix(line, "listening on ")
-		if !ok {
-			tb.Fatalf("first line %q; want listening on …", line)
-		}
-		return base
-	case err := <-errc:
-		tb.Fatalf("run: %v", err)
-	}
-	return ""
-}
-
 func TestServer(t *testing.T) {
 	t.Parallel()
 	tenant, mint := fakeTenant(t)
-	base := start(t, map[string]string{
+	base, _ := demotest.Start(t, run, map[string]string{
 		"AUTH0_DOMAIN":   domain,
 		"AUTH0_AUDIENCE": audience,
 		"AUTH0_BASE_URL": tenant.URL,
 		"ADDR":           "127.0.0.1:0",
 	})
+	const reports = `{"for":"auth0|alice","reports":["2026-q1","2026-q2"]}`
 	tests := []struct {
 		name, path, token string
-		wantStatus        int
-		wantBody          string // a substring of the body
-		wantChallenge     string
+		want              demotest.Want
 	}{
 		{name: "me", path: "/me", token: mint(map[string]any{"scope": "openid profile"}),
-			wantStatus: http.StatusOK, wantBody: `{"scopes":["openid","profile"],"sub":"auth0|alice"}`},
+			want: demotest.Want{Status: http.StatusOK, Body: `{"scopes":["openid","profile"],"sub":"auth0|alice"}`}},
 		{name: "reports by scope", path: "/reports", token: mint(map[string]any{"scope": "reports:read"}),
-			wantStatus: http.StatusOK, wantBody: `"for":"auth0|alice"`},
+			want: demotest.Want{Status: http.StatusOK, Body: reports}},
 		{name: "reports by permission", path: "/reports", token: mint(map[string]any{"permissions": []string{"reports:read"}}),
-			wantStatus: http.StatusOK, wantBody: `"reports":["2026-q1","2026-q2"]`},
+			want: demotest.Want{Status: http.StatusOK, Body: reports}},
 		{name: "reports without the scope", path: "/reports", token: mint(map[string]any{"scope": "openid"}),
-			wantStatus: http.StatusForbidden, wantBody: `"detail":"Token is missing required scope: reports:read"`,
-			wantChallenge: `Bearer error="insufficient_scope", scope="reports:read"`},
+			want: demotest.Want{Status: http.StatusForbidden, Detail: "Token is missing required scope: reports:read",
+				Challenge: `Bearer error="insufficient_scope", scope="reports:read"`}},
 		{name: "no token", path: "/me",
-			wantStatus: http.StatusUnauthorized, wantBody: `"detail":"Missing credentials"`, wantChallenge: "Bearer"},
+			want: demotest.Want{Status: http.StatusUnauthorized, Detail: "Missing credentials", Challenge: "Bearer"}},
 		{name: "expired", path: "/me", token: mint(map[string]any{"exp": time.Now().Add(-time.Hour).Unix()}),
-			wantStatus: http.StatusUnauthorized, wantBody: `"detail":"Token has expired"`,
-			wantChallenge: `Bearer error="invalid_token", error_description="Token has expired"`},
+			want: demotest.Want{Status: http.StatusUnauthorized, Detail: "Token has expired",
+				Challenge: `Bearer error="invalid_token", error_description="Token has expired"`}},
 		{name: "other audience", path: "/reports", token: mint(map[string]any{"aud": "https://other.example.com"}),
-			wantStatus: http.StatusUnauthorized, wantBody: `"detail":"Token audience is not accepted"`,
-			wantChallenge: `Bearer error="invalid_token", error_description="Token audience is not accepted"`},
+			want: demotest.Want{Status: http.StatusUnauthorized, Detail: "Token audience is not accepted",
+				Challenge: `Bearer error="invalid_token", error_description="Token audience is not accepted"`}},
 		{name: "malformed", path: "/me", token: "not-a-jwt",
-			wantStatus: http.StatusUnauthorized, wantBody: `"detail":"Token is malformed"`,
-			wantChallenge: `Bearer error="invalid_token", error_description="Token is malformed"`},
+			want: demotest.Want{Status: http.StatusUnauthorized, Detail: "Token is malformed",
+				Challenge: `Bearer error="invalid_token", error_description="Token is malformed"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			req, err := http.NewRequest(http.MethodGet, base+tt.path, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.token != "" {
-				req.Header.Set("Authorization", "Bearer "+tt.token)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if resp.StatusCode != tt.wantStatus {
-				t.Errorf("status = %d; want %d (body %s)", resp.StatusCode, tt.wantStatus, body)
-			}
-			if !strings.Contains(string(body), tt.wantBody) {
-				t.Errorf("body = %s; want it to contain %s", body, tt.wantBody)
-			}
-			if got := resp.Header.Get("WWW-Authenticate"); got != tt.wantChallenge {
-				t.Errorf("WWW-Authenticate = %q; want %q", got, tt.wantChallenge)
-			}
+			demotest.Check(t, demotest.Do(t, demotest.Request{URL: base + tt.path, Token: tt.token}), tt.want)
 		})
 	}
 }
@@ -185,75 +118,45 @@ func TestKeyServerDown(t *testing.T) {
 	t.Parallel()
 	tenant, mint := fakeTenant(t)
 	tenant.Close()
-	base := start(t, map[string]string{
+	base, _ := demotest.Start(t, run, map[string]string{
 		"AUTH0_DOMAIN": domain, "AUTH0_AUDIENCE": audience, "AUTH0_BASE_URL": tenant.URL, "ADDR": "127.0.0.1:0",
 	})
-	req, _ := http.NewRequest(http.MethodGet, base+"/me", nil)
-	req.Header.Set("Authorization", "Bearer "+mint(nil))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("status = %d; want 503 when the tenant's keys cannot be fetched", resp.StatusCode)
-	}
+	// 503 when the tenant's keys cannot be fetched.
+	r := demotest.Do(t, demotest.Request{URL: base + "/me", Token: mint(nil)})
+	demotest.Check(t, r, demotest.Want{Status: http.StatusServiceUnavailable})
 }
 
 func TestBadConfig(t *testing.T) {
 	t.Parallel()
 	valid := map[string]string{"AUTH0_DOMAIN": domain, "AUTH0_AUDIENCE": audience, "ADDR": "127.0.0.1:0"}
-	tests := []struct {
-		name    string
-		set     map[string]string
-		wantErr string
-	}{
-		{name: "no domain", set: map[string]string{"AUTH0_DOMAIN": ""}, wantErr: "AUTH0_DOMAIN is not set"},
-		{name: "no audience", set: map[string]string{"AUTH0_AUDIENCE": ""}, wantErr: "AUTH0_AUDIENCE is not set"},
-		{name: "domain is a URL", set: map[string]string{"AUTH0_DOMAIN": "https://tenant.test/"}, wantErr: "is not a host name"},
-		{name: "bad base URL", set: map[string]string{"AUTH0_BASE_URL": "tenant.test"}, wantErr: "WithBaseURL"},
-		{name: "bad address", set: map[string]string{"ADDR": "127.0.0.1:notaport"}, wantErr: "listening on ADDR"},
+	tests := []demotest.BadConfig{
+		{Name: "no domain", Env: map[string]string{"AUTH0_DOMAIN": ""}, WantErr: "AUTH0_DOMAIN is not set"},
+		{Name: "no audience", Env: map[string]string{"AUTH0_AUDIENCE": ""}, WantErr: "AUTH0_AUDIENCE is not set"},
+		{Name: "domain is a URL", Env: map[string]string{"AUTH0_DOMAIN": "https://tenant.test/"}, WantErr: "is not a host name"},
+		{Name: "bad base URL", Env: map[string]string{"AUTH0_BASE_URL": "tenant.test"}, WantErr: "WithBaseURL"},
+		{Name: "bad address", Env: map[string]string{"ADDR": "127.0.0.1:notaport"}, WantErr: "listening on ADDR"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			env := map[string]string{}
-			for k, v := range valid {
-				env[k] = v
-			}
-			for k, v := range tt.set {
-				env[k] = v
-			}
-			err := run(context.Background(), func(k string) string { return env[k] }, io.Discard)
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("run error = %v; want one containing %q", err, tt.wantErr)
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error %q spans several lines", err)
-			}
-		})
+	// Each case changes one variable of a valid configuration.
+	for i, tt := range tests {
+		env := maps.Clone(valid)
+		maps.Copy(env, tt.Env)
+		tests[i].Env = env
 	}
+	demotest.RunBadConfig(t, run, tests)
 }
 
 // TestMainExit runs the program itself with a bad configuration: it must
 // exit with status 1 and one line on stderr.
 func TestMainExit(t *testing.T) {
-	if os.Getenv("AUTH0_EXAMPLE_RUN_MAIN") == "1" {
-		main()
-		return
-	}
 	t.Parallel()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMainExit$")
-	cmd.Env = append(os.Environ(), "AUTH0_EXAMPLE_RUN_MAIN=1", "AUTH0_DOMAIN=", "AUTH0_AUDIENCE=")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-		t.Fatalf("exit = %v; want status 1", err)
-	}
-	got := stderr.String()
-	if want := "auth0: AUTH0_DOMAIN is not set"; !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 1 {
-		t.Errorf("stderr = %q; want one line starting %q", got, want)
-	}
+	demotest.MainExit(t, main, []string{"AUTH0_DOMAIN=", "AUTH0_AUDIENCE="}, "auth0: AUTH0_DOMAIN is not set")
+}
+
+// TestMainSignal runs the program itself and stops it with SIGTERM, as a
+// process manager does: it must shut down gracefully and exit with status 0.
+// The tenant is never asked for its keys: no request carries a token.
+func TestMainSignal(t *testing.T) {
+	t.Parallel()
+	demotest.MainSignal(t, main, []string{"AUTH0_DOMAIN=" + domain, "AUTH0_AUDIENCE=" + audience,
+		"AUTH0_BASE_URL=http://127.0.0.1:9", "ADDR=127.0.0.1:0"})
 }

@@ -1,25 +1,17 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/examples/internal/demotest"
 	"github.com/typedauth/auth/jwt"
 )
 
@@ -28,107 +20,26 @@ const (
 	password = "correct horse battery staple"
 )
 
-// output collects what the program writes to stdout.
-type output struct {
-	mu    sync.Mutex
-	b     strings.Builder
-	wrote chan struct{}
-}
-
-func newOutput() *output { return &output{wrote: make(chan struct{}, 1)} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	o.b.Write(p)
-	o.mu.Unlock()
-	select {
-	case o.wrote <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
-// start runs the program with env on a random loopback port and returns its
-// base URL and its output. The program is stopped, and its error checked, at
-// cleanup.
-func start(tb testing.TB, env map[string]string) (string, *output) {
-	tb.Helper()
-	env["ADDR"] = "127.0.0.1:0"
-	ctx, cancel := context.WithCancel(context.Background())
-	out := newOutput()
-	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, func(k string) string { return env[k] }, out) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			tb.Errorf("run returned %v after shutdown; want nil", err)
-		}
-	})
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case <-out.wrote:
-			for l := range strings.Lines(out.String()) {
-				if base, ok := strings.CutPrefix(l, "listening on "); ok {
-					return strings.TrimSpace(base), out
-				}
-			}
-		case err := <-errc:
-			errc <- err // for the cleanup
-			tb.Fatalf("run: %v", err)
-		case <-timeout:
-			tb.Fatalf("the program printed no address in 10s; output:\n%s", out)
-		}
-	}
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   string
-}
-
 // send sends a request with the given headers (each name may repeat); a
-// non-empty form is sent as the urlencoded body.
-func send(tb testing.TB, client *http.Client, method, url string, headers [][2]string, form url.Values) response {
+// non-nil form is sent as the urlencoded body.
+func send(tb testing.TB, client *http.Client, method, url string, headers [][2]string, form url.Values) demotest.Response {
 	tb.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(form.Encode()))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	req := demotest.Request{Method: method, URL: url, Header: headers, Body: form.Encode(), Client: client}
 	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.ContentType = "application/x-www-form-urlencoded"
 	}
-	for _, kv := range headers {
-		req.Header.Add(kv[0], kv[1])
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return demotest.Do(tb, req)
 }
 
 // sessionCookie returns the session cookie r sets, failing if there is none.
-func sessionCookie(tb testing.TB, r response) *http.Cookie {
+func sessionCookie(tb testing.TB, r demotest.Response) *http.Cookie {
 	tb.Helper()
-	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
 		if c.Name == cookieName {
 			return c
 		}
 	}
-	tb.Fatalf("no %s cookie set; headers %v", cookieName, r.header)
+	tb.Fatalf("no %s cookie set; headers %v", cookieName, r.Header)
 	return nil
 }
 
@@ -136,8 +47,8 @@ func sessionCookie(tb testing.TB, r response) *http.Cookie {
 func login(tb testing.TB, client *http.Client, base string) *http.Cookie {
 	tb.Helper()
 	r := send(tb, client, "POST", base+"/login", nil, url.Values{"username": {"alice"}, "password": {password}})
-	if r.status != http.StatusOK {
-		tb.Fatalf("POST /login: status %d, body %s; want 200", r.status, r.body)
+	if r.Status != http.StatusOK {
+		tb.Fatalf("POST /login: status %d, body %s; want 200", r.Status, r.Body)
 	}
 	return sessionCookie(tb, r)
 }
@@ -158,7 +69,7 @@ func mint(tb testing.TB, secret string, claims auth.Claims) string {
 
 func TestEndpoints(t *testing.T) {
 	t.Parallel()
-	base, _ := start(t, map[string]string{"JWT_SECRET": secret, "DEMO_PASSWORD": password})
+	base, _ := demotest.Start(t, run, map[string]string{"JWT_SECRET": secret, "DEMO_PASSWORD": password})
 	client := http.DefaultClient
 
 	c := login(t, client, base)
@@ -232,40 +143,21 @@ func TestEndpoints(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				r := send(t, client, tt.method, base+tt.path, tt.headers, tt.form)
-				if r.status != tt.wantStatus {
-					t.Fatalf("status = %d; want %d (body %s)", r.status, tt.wantStatus, r.body)
-				}
-				if got := r.header.Get("WWW-Authenticate"); got != tt.wantChallenge {
-					t.Errorf("WWW-Authenticate = %q; want %q", got, tt.wantChallenge)
-				}
-				if len(r.header.Values("Set-Cookie")) != 0 {
-					t.Errorf("Set-Cookie = %q; want none", r.header.Values("Set-Cookie"))
+				demotest.Check(t, r, demotest.Want{Status: tt.wantStatus, Detail: tt.wantDetail, Challenge: tt.wantChallenge})
+				if len(r.Header.Values("Set-Cookie")) != 0 {
+					t.Errorf("Set-Cookie = %q; want none", r.Header.Values("Set-Cookie"))
 				}
 				if tt.wantStatus == http.StatusOK {
 					var got struct {
 						User      string  `json:"user"`
 						ExpiresAt float64 `json:"expires_at"`
 					}
-					if err := json.Unmarshal([]byte(r.body), &got); err != nil {
-						t.Fatalf("body %q: %v", r.body, err)
+					if err := json.Unmarshal([]byte(r.Body), &got); err != nil {
+						t.Fatalf("body %q: %v", r.Body, err)
 					}
 					if d := time.Until(time.Unix(int64(got.ExpiresAt), 0)); got.User != tt.wantUser || d < 50*time.Minute || d > time.Hour {
-						t.Errorf("body = %s; want user %q expiring in about an hour", r.body, tt.wantUser)
+						t.Errorf("body = %s; want user %q expiring in about an hour", r.Body, tt.wantUser)
 					}
-					return
-				}
-				if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
-					t.Errorf("Content-Type = %q; want application/problem+json", ct)
-				}
-				var p struct {
-					Status int    `json:"status"`
-					Detail string `json:"detail"`
-				}
-				if err := json.Unmarshal([]byte(r.body), &p); err != nil {
-					t.Fatalf("problem %q: %v", r.body, err)
-				}
-				if p.Status != tt.wantStatus || (tt.wantDetail != "" && p.Detail != tt.wantDetail) {
-					t.Errorf("problem = %d %q; want %d %q", p.Status, p.Detail, tt.wantStatus, tt.wantDetail)
 				}
 			})
 		}
@@ -273,8 +165,8 @@ func TestEndpoints(t *testing.T) {
 
 	t.Run("logout", func(t *testing.T) {
 		r := send(t, client, "POST", base+"/logout", [][2]string{{"Cookie", session}}, nil)
-		if r.status != http.StatusNoContent {
-			t.Fatalf("status = %d; want 204", r.status)
+		if r.Status != http.StatusNoContent {
+			t.Fatalf("status = %d; want 204", r.Status)
 		}
 		if c := sessionCookie(t, r); c.MaxAge >= 0 || c.Value != "" || !c.HttpOnly {
 			t.Errorf("cookie = %+v; want an empty HttpOnly cookie that expires now", c)
@@ -285,32 +177,27 @@ func TestEndpoints(t *testing.T) {
 // TestBrowserFlow logs in and out with a cookie jar, as a browser does.
 func TestBrowserFlow(t *testing.T) {
 	t.Parallel()
-	base, out := start(t, map[string]string{})
-	var pw string
-	for l := range strings.Lines(out.String()) {
-		if rest, ok := strings.CutPrefix(l, "password for alice: "); ok {
-			pw = strings.TrimSpace(rest)
-		}
-	}
+	base, out := demotest.Start(t, run, nil)
+	pw := out.Line(t, "password for alice: ")
 	if len(pw) < minPasswordLength {
 		t.Fatalf("printed password %q; want a random one of at least %d characters", pw, minPasswordLength)
 	}
 	client := newJarClient(t)
 	me := func() int {
 		t.Helper()
-		return send(t, client, "GET", base+"/me", nil, nil).status
+		return send(t, client, "GET", base+"/me", nil, nil).Status
 	}
 	if got := me(); got != http.StatusUnauthorized {
 		t.Fatalf("GET /me before login: %d; want 401", got)
 	}
-	if r := send(t, client, "POST", base+"/login", nil, url.Values{"username": {"alice"}, "password": {pw}}); r.status != http.StatusOK {
-		t.Fatalf("POST /login with the printed password: %d %s; want 200", r.status, r.body)
+	if r := send(t, client, "POST", base+"/login", nil, url.Values{"username": {"alice"}, "password": {pw}}); r.Status != http.StatusOK {
+		t.Fatalf("POST /login with the printed password: %d %s; want 200", r.Status, r.Body)
 	}
 	if got := me(); got != http.StatusOK {
 		t.Fatalf("GET /me after login: %d; want 200", got)
 	}
-	if r := send(t, client, "POST", base+"/logout", nil, nil); r.status != http.StatusNoContent {
-		t.Fatalf("POST /logout: %d; want 204", r.status)
+	if r := send(t, client, "POST", base+"/logout", nil, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("POST /logout: %d; want 204", r.Status)
 	}
 	if got := me(); got != http.StatusUnauthorized {
 		t.Fatalf("GET /me after logout: %d; want 401", got)
@@ -331,60 +218,25 @@ func TestSecureOverTLS(t *testing.T) {
 		t.Errorf("cookie over TLS = %+v; want Secure, HttpOnly, SameSite=Lax", c)
 	}
 	r := send(t, srv.Client(), "GET", srv.URL+"/me", [][2]string{{"Cookie", "session=" + c.Value}}, nil)
-	if r.status != http.StatusOK {
-		t.Errorf("GET /me over TLS: %d %s; want 200", r.status, r.body)
+	if r.Status != http.StatusOK {
+		t.Errorf("GET /me over TLS: %d %s; want 200", r.Status, r.Body)
 	}
 }
 
 func TestBadConfig(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		env     map[string]string
-		wantErr string
-	}{
-		{name: "short secret", env: map[string]string{"JWT_SECRET": "too short"}, wantErr: "JWT_SECRET: "},
-		{name: "short password", env: map[string]string{"DEMO_PASSWORD": "hunter2"}, wantErr: "DEMO_PASSWORD is shorter than 12 characters"},
-		{name: "bad address", env: map[string]string{"ADDR": "127.0.0.1:notaport"}, wantErr: "listening on ADDR"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := run(context.Background(), func(k string) string { return tt.env[k] }, io.Discard)
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("run error = %v; want one containing %q", err, tt.wantErr)
-			}
-			if strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("error %q reveals the password", err)
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error %q spans several lines", err)
-			}
-		})
-	}
+	demotest.RunBadConfig(t, run, []demotest.BadConfig{
+		{Name: "short secret", Env: map[string]string{"JWT_SECRET": "too short"}, WantErr: "JWT_SECRET: "},
+		{Name: "short password", Env: map[string]string{"DEMO_PASSWORD": "hunter2"}, WantErr: "DEMO_PASSWORD is shorter than 12 characters"},
+		{Name: "bad address", Env: map[string]string{"ADDR": "127.0.0.1:notaport"}, WantErr: "listening on ADDR"},
+	}, "hunter2")
 }
 
 // TestMainExit runs the program itself with a bad configuration: it must
 // exit with status 1 and one line on stderr.
 func TestMainExit(t *testing.T) {
-	if os.Getenv("COOKIE_EXAMPLE_RUN_MAIN") == "1" {
-		main()
-		return
-	}
 	t.Parallel()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMainExit$")
-	cmd.Env = append(os.Environ(), "COOKIE_EXAMPLE_RUN_MAIN=1", "JWT_SECRET=short", "ADDR=127.0.0.1:0")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-		t.Fatalf("exit = %v; want status 1", err)
-	}
-	got := stderr.String()
-	if want := "cookie: JWT_SECRET: "; !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 1 {
-		t.Errorf("stderr = %q; want one line starting %q", got, want)
-	}
+	demotest.MainExit(t, main, []string{"JWT_SECRET=short", "ADDR=127.0.0.1:0"}, "cookie: JWT_SECRET: ")
 }
 
 // newJarClient returns a client that keeps cookies, as a browser does.
@@ -400,51 +252,6 @@ func newJarClient(tb testing.TB) *http.Client {
 // TestMainSignal runs the program itself and stops it with SIGTERM, as a
 // process manager does: it must shut down gracefully and exit with status 0.
 func TestMainSignal(t *testing.T) {
-	if os.Getenv("COOKIE_EXAMPLE_RUN_MAIN") == "1" {
-		main()
-		return
-	}
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestMainSignal$")
-	cmd.Env = append(os.Environ(), "COOKIE_EXAMPLE_RUN_MAIN=1", "ADDR=127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Read the address, then drain the rest until the program exits.
-	addr := make(chan string, 1)
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if base, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				addr <- base
-			}
-		}
-	}()
-	var base string
-	select {
-	case base = <-addr:
-	case <-drained:
-		_ = cmd.Wait()
-		t.Fatal("the program exited without printing its address")
-	}
-	resp, err := http.Get(base + "/")
-	if err != nil {
-		t.Fatalf("the program does not answer before the signal: %v", err)
-	}
-	resp.Body.Close()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	<-drained
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("after SIGTERM: %v; want exit status 0", err)
-	}
+	demotest.MainSignal(t, main, []string{"ADDR=127.0.0.1:0"})
 }

@@ -1,24 +1,17 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/examples/internal/demotest"
 	"github.com/typedauth/auth/jwt"
 )
 
@@ -26,127 +19,10 @@ import (
 // mint tokens the program accepts, such as one for a user it does not have.
 const secret = "0123456789abcdef0123456789abcdef"
 
-// output collects what the program writes to stdout.
-type output struct {
-	mu    sync.Mutex
-	b     strings.Builder
-	wrote chan struct{}
-}
-
-func newOutput() *output { return &output{wrote: make(chan struct{}, 1)} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	o.b.Write(p)
-	o.mu.Unlock()
-	select {
-	case o.wrote <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
-// line returns the rest of the first output line that starts with prefix.
-func (o *output) line(tb testing.TB, prefix string) string {
-	tb.Helper()
-	for l := range strings.Lines(o.String()) {
-		if rest, ok := strings.CutPrefix(l, prefix); ok {
-			return strings.TrimSpace(rest)
-		}
-	}
-	tb.Fatalf("no output line starts with %q in:\n%s", prefix, o)
-	return ""
-}
-
-// start runs the program with env (ADDR defaults to a random loopback port)
-// and returns its base URL and its output. The program is stopped, and its
-// error checked, at cleanup.
-func start(tb testing.TB, env map[string]string) (string, *output) {
-	tb.Helper()
-	if _, ok := env["ADDR"]; !ok {
-		env["ADDR"] = "127.0.0.1:0"
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := newOutput()
-	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, func(k string) string { return env[k] }, out) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			tb.Errorf("run returned %v after shutdown; want nil", err)
-		}
-	})
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case <-out.wrote:
-			for l := range strings.Lines(out.String()) {
-				if base, ok := strings.CutPrefix(l, "listening on "); ok {
-					return strings.TrimSpace(base), out
-				}
-			}
-		case err := <-errc:
-			errc <- err // for the cleanup
-			tb.Fatalf("run: %v", err)
-		case <-timeout:
-			tb.Fatalf("the program printed no address in 10s; output:\n%s", out)
-		}
-	}
-}
-
-// response is what a test looks at in an answer.
-type response struct {
-	status    int
-	header    http.Header
-	body      string
-	challenge string
-}
-
 // do sends a request with an optional bearer token and returns the answer.
-func do(tb testing.TB, method, url, token, contentType, body string) response {
+func do(tb testing.TB, method, url, token, contentType, body string) demotest.Response {
 	tb.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b), challenge: resp.Header.Get("WWW-Authenticate")}
-}
-
-// problem decodes an RFC 9457 body, checking its content type.
-func problem(tb testing.TB, r response) map[string]any {
-	tb.Helper()
-	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
-		tb.Fatalf("Content-Type = %q; want application/problem+json (body %s)", ct, r.body)
-	}
-	var p map[string]any
-	if err := json.Unmarshal([]byte(r.body), &p); err != nil {
-		tb.Fatalf("problem body %q: %v", r.body, err)
-	}
-	if p["status"] != float64(r.status) {
-		tb.Errorf("problem status = %v; want %d", p["status"], r.status)
-	}
-	return p
+	return demotest.Do(tb, demotest.Request{Method: method, URL: url, Token: token, ContentType: contentType, Body: body})
 }
 
 // mint signs a token with the tests' secret, as the program would.
@@ -166,23 +42,23 @@ func mint(tb testing.TB, secret string, claims auth.Claims) string {
 func TestEndpoints(t *testing.T) {
 	t.Parallel()
 	dbPath := filepath.Join(t.TempDir(), "users.db")
-	base, out := start(t, map[string]string{"JWT_SECRET": secret, "DB": dbPath})
-	alice := out.line(t, "token for alice (editor): ")
-	bob := out.line(t, "token for bob (viewer): ")
+	base, out := demotest.Start(t, run, map[string]string{"JWT_SECRET": secret, "DB": dbPath})
+	alice := out.Line(t, "token for alice (editor): ")
+	bob := out.Line(t, "token for bob (viewer): ")
 
 	// A token for alice from /token itself.
 	r := do(t, "POST", base+"/token", "", "application/x-www-form-urlencoded", url.Values{"user": {"alice"}}.Encode())
-	if r.status != http.StatusOK {
-		t.Fatalf("POST /token: status %d, body %s; want 200", r.status, r.body)
+	if r.Status != http.StatusOK {
+		t.Fatalf("POST /token: status %d, body %s; want 200", r.Status, r.Body)
 	}
 	var issued jwt.BearerAccessToken
-	if err := json.Unmarshal([]byte(r.body), &issued); err != nil {
-		t.Fatalf("POST /token body %q: %v", r.body, err)
+	if err := json.Unmarshal([]byte(r.Body), &issued); err != nil {
+		t.Fatalf("POST /token body %q: %v", r.Body, err)
 	}
 	if issued.TokenType != "bearer" || issued.AccessToken == "" || issued.ExpiresIn != 3600 {
 		t.Errorf("POST /token = %+v; want a bearer token expiring in 3600 s", issued)
 	}
-	if got := r.header.Get("Cache-Control"); got != "no-store" {
+	if got := r.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("POST /token Cache-Control = %q; want no-store", got)
 	}
 
@@ -247,21 +123,7 @@ func TestEndpoints(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				r := do(t, tt.method, base+tt.path, tt.token, tt.contentType, tt.body)
-				if r.status != tt.wantStatus {
-					t.Fatalf("status = %d; want %d (body %s)", r.status, tt.wantStatus, r.body)
-				}
-				if r.challenge != tt.wantChallenge {
-					t.Errorf("WWW-Authenticate = %q; want %q", r.challenge, tt.wantChallenge)
-				}
-				if tt.wantStatus >= 400 {
-					if p := problem(t, r); p["detail"] != tt.wantDetail {
-						t.Errorf("detail = %v; want %q", p["detail"], tt.wantDetail)
-					}
-					return
-				}
-				if tt.wantBody != "" && strings.TrimSpace(r.body) != tt.wantBody {
-					t.Errorf("body = %s; want %s", r.body, tt.wantBody)
-				}
+				demotest.Check(t, r, demotest.Want{Status: tt.wantStatus, Body: tt.wantBody, Detail: tt.wantDetail, Challenge: tt.wantChallenge})
 			})
 		}
 	})
@@ -287,11 +149,11 @@ func TestEndpoints(t *testing.T) {
 func TestDatabaseFailure(t *testing.T) {
 	t.Parallel()
 	dbPath := filepath.Join(t.TempDir(), "users.db")
-	base, out := start(t, map[string]string{"JWT_SECRET": secret, "DB": dbPath})
-	alice := out.line(t, "token for alice (editor): ")
+	base, out := demotest.Start(t, run, map[string]string{"JWT_SECRET": secret, "DB": dbPath})
+	alice := out.Line(t, "token for alice (editor): ")
 
-	if r := do(t, "GET", base+"/me", alice, "", ""); r.status != http.StatusOK {
-		t.Fatalf("GET /me before the failure: status %d; want 200", r.status)
+	if r := do(t, "GET", base+"/me", alice, "", ""); r.Status != http.StatusOK {
+		t.Fatalf("GET /me before the failure: status %d; want 200", r.Status)
 	}
 	db, err := sql.Open("sqlite", dbPath)
 	if err != nil {
@@ -328,20 +190,19 @@ func TestDatabaseFailure(t *testing.T) {
 					ct = "application/x-www-form-urlencoded"
 				}
 				r := do(t, req.method, base+req.path, alice, ct, req.body)
-				if r.status != http.StatusInternalServerError {
-					t.Fatalf("status = %d; want 500 (body %s)", r.status, r.body)
+				if r.Status != http.StatusInternalServerError {
+					t.Fatalf("status = %d; want 500 (body %s)", r.Status, r.Body)
 				}
-				p := problem(t, r)
-				if p["title"] != "Internal Server Error" {
-					t.Errorf("title = %v; want Internal Server Error", p["title"])
+				if p := demotest.DecodeProblem(t, r); p.Title != "Internal Server Error" {
+					t.Errorf("title = %q; want Internal Server Error", p.Title)
 				}
 				for _, leak := range []string{"no such table", "users", "documents", "sqlite", "SQL"} {
-					if strings.Contains(r.body, leak) {
-						t.Errorf("body %s reveals %q", r.body, leak)
+					if strings.Contains(r.Body, leak) {
+						t.Errorf("body %s reveals %q", r.Body, leak)
 					}
 				}
-				if r.challenge != "" {
-					t.Errorf("WWW-Authenticate = %q on a 500; want none", r.challenge)
+				if c := r.Challenge(); c != "" {
+					t.Errorf("WWW-Authenticate = %q on a 500; want none", c)
 				}
 			})
 		}
@@ -353,101 +214,24 @@ func TestDatabaseFailure(t *testing.T) {
 
 func TestBadConfig(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		env     map[string]string
-		wantErr string
-	}{
-		{name: "short secret", env: map[string]string{"JWT_SECRET": "too short"}, wantErr: "JWT_SECRET: "},
-		{name: "database in a missing directory", env: map[string]string{"DB": filepath.Join(t.TempDir(), "missing", "users.db")},
-			wantErr: "creating the tables of DB"},
-		{name: "bad address", env: map[string]string{"ADDR": "127.0.0.1:notaport"}, wantErr: "listening on ADDR"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := run(context.Background(), func(k string) string { return tt.env[k] }, io.Discard)
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("run error = %v; want one containing %q", err, tt.wantErr)
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error %q spans several lines", err)
-			}
-		})
-	}
+	demotest.RunBadConfig(t, run, []demotest.BadConfig{
+		{Name: "short secret", Env: map[string]string{"JWT_SECRET": "too short"}, WantErr: "JWT_SECRET: "},
+		{Name: "database in a missing directory", Env: map[string]string{"DB": filepath.Join(t.TempDir(), "missing", "users.db")},
+			WantErr: "creating the tables of DB"},
+		{Name: "bad address", Env: map[string]string{"ADDR": "127.0.0.1:notaport"}, WantErr: "listening on ADDR"},
+	})
 }
 
 // TestMainExit runs the program itself with a bad configuration: it must
 // exit with status 1 and one line on stderr.
 func TestMainExit(t *testing.T) {
-	if os.Getenv("DBUSER_EXAMPLE_RUN_MAIN") == "1" {
-		main()
-		return
-	}
 	t.Parallel()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMainExit$")
-	cmd.Env = append(os.Environ(), "DBUSER_EXAMPLE_RUN_MAIN=1", "JWT_SECRET=short", "ADDR=127.0.0.1:0")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-		t.Fatalf("exit = %v; want status 1", err)
-	}
-	got := stderr.String()
-	if want := "dbuser: JWT_SECRET: "; !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 1 {
-		t.Errorf("stderr = %q; want one line starting %q", got, want)
-	}
+	demotest.MainExit(t, main, []string{"JWT_SECRET=short", "ADDR=127.0.0.1:0"}, "dbuser: JWT_SECRET: ")
 }
 
 // TestMainSignal runs the program itself and stops it with SIGTERM, as a
 // process manager does: it must shut down gracefully and exit with status 0.
 func TestMainSignal(t *testing.T) {
-	if os.Getenv("DBUSER_EXAMPLE_RUN_MAIN") == "1" {
-		main()
-		return
-	}
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestMainSignal$")
-	cmd.Env = append(os.Environ(), "DBUSER_EXAMPLE_RUN_MAIN=1", "ADDR=127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Read the address, then drain the rest until the program exits.
-	addr := make(chan string, 1)
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if base, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				addr <- base
-			}
-		}
-	}()
-	var base string
-	select {
-	case base = <-addr:
-	case <-drained:
-		_ = cmd.Wait()
-		t.Fatal("the program exited without printing its address")
-	}
-	resp, err := http.Get(base + "/")
-	if err != nil {
-		t.Fatalf("the program does not answer before the signal: %v", err)
-	}
-	resp.Body.Close()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	<-drained
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("after SIGTERM: %v; want exit status 0", err)
-	}
+	demotest.MainSignal(t, main, []string{"ADDR=127.0.0.1:0"})
 }
