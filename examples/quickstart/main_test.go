@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"maps"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/authtest"
+	"github.com/typedauth/auth/examples/internal/demotest"
 )
 
 // lines is an io.Writer that hands each line written to a channel.
@@ -72,40 +71,10 @@ type request struct {
 	contentType, body   string
 }
 
-// result is what came back.
-type result struct {
-	status    int
-	header    http.Header
-	body      string
-	challenge string
-}
-
-func do(tb testing.TB, base string, rq request) result {
+// do sends rq to the server at base.
+func do(tb testing.TB, base string, rq request) demotest.Response {
 	tb.Helper()
-	method := rq.method
-	if method == "" {
-		method = http.MethodGet
-	}
-	req, err := http.NewRequest(method, base+rq.path, strings.NewReader(rq.body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if rq.token != "" {
-		req.Header.Set("Authorization", "Bearer "+rq.token)
-	}
-	if rq.contentType != "" {
-		req.Header.Set("Content-Type", rq.contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return result{status: resp.StatusCode, header: resp.Header, body: string(body), challenge: resp.Header.Get("WWW-Authenticate")}
+	return demotest.Do(tb, demotest.Request{Method: rq.method, URL: base + rq.path, Token: rq.token, ContentType: rq.contentType, Body: rq.body})
 }
 
 // mint asks the embedded issuer of base for a token.
@@ -113,21 +82,21 @@ func mint(tb testing.TB, base, sub, scope string) string {
 	tb.Helper()
 	body, _ := json.Marshal(map[string]string{"sub": sub, "scope": scope})
 	res := do(tb, base, request{method: http.MethodPost, path: "/token", contentType: "application/json", body: string(body)})
-	if res.status != http.StatusOK {
-		tb.Fatalf("POST /token: %d %s", res.status, res.body)
+	if res.Status != http.StatusOK {
+		tb.Fatalf("POST /token: %d %s", res.Status, res.Body)
 	}
 	var tok struct {
 		TokenType   string `json:"token_type"`
 		AccessToken string `json:"access_token"`
 		ExpiresIn   int64  `json:"expires_in"`
 	}
-	if err := json.Unmarshal([]byte(res.body), &tok); err != nil {
+	if err := json.Unmarshal([]byte(res.Body), &tok); err != nil {
 		tb.Fatal(err)
 	}
 	if tok.TokenType != "bearer" || tok.ExpiresIn != int64(tokenLifetime/time.Second) || tok.AccessToken == "" {
-		tb.Fatalf("POST /token = %s; want a bearer token for %v", res.body, tokenLifetime)
+		tb.Fatalf("POST /token = %s; want a bearer token for %v", res.Body, tokenLifetime)
 	}
-	if got := res.header.Get("Cache-Control"); got != "no-store" {
+	if got := res.Header.Get("Cache-Control"); got != "no-store" {
 		tb.Errorf("POST /token Cache-Control = %q; want no-store", got)
 	}
 	return tok.AccessToken
@@ -141,22 +110,22 @@ type want struct {
 	problem   bool   // the body must be problem+json
 }
 
-func (w want) check(tb testing.TB, res result) {
+func (w want) check(tb testing.TB, res demotest.Response) {
 	tb.Helper()
-	if res.status != w.status {
-		tb.Errorf("status = %d; want %d (body %s)", res.status, w.status, res.body)
+	if res.Status != w.status {
+		tb.Errorf("status = %d; want %d (body %s)", res.Status, w.status, res.Body)
 	}
-	if !strings.Contains(res.body, w.body) {
-		tb.Errorf("body = %s; want it to contain %s", res.body, w.body)
+	if !strings.Contains(res.Body, w.body) {
+		tb.Errorf("body = %s; want it to contain %s", res.Body, w.body)
 	}
-	if res.challenge != w.challenge {
-		tb.Errorf("WWW-Authenticate = %q; want %q", res.challenge, w.challenge)
+	if res.Challenge() != w.challenge {
+		tb.Errorf("WWW-Authenticate = %q; want %q", res.Challenge(), w.challenge)
 	}
-	ct := res.header.Get("Content-Type")
+	ct := res.Header.Get("Content-Type")
 	if w.problem && ct != "application/problem+json" {
 		tb.Errorf("Content-Type = %q; want application/problem+json", ct)
 	}
-	if !w.problem && res.status < 300 && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/jwk-set+json") {
+	if !w.problem && res.Status < 300 && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/jwk-set+json") {
 		tb.Errorf("Content-Type = %q; want JSON", ct)
 	}
 }
@@ -211,8 +180,8 @@ func TestEmbedded(t *testing.T) {
 
 	// The report created above is listed, with a Location to match.
 	res := do(t, base, request{path: "/reports", token: readOnly})
-	if !strings.Contains(res.body, `"title":"Q3 revenue","author":"alice"`) {
-		t.Errorf("GET /reports after POST = %s; want the new report", res.body)
+	if !strings.Contains(res.Body, `"title":"Q3 revenue","author":"alice"`) {
+		t.Errorf("GET /reports after POST = %s; want the new report", res.Body)
 	}
 }
 
@@ -258,8 +227,8 @@ func TestTokenEndpoint(t *testing.T) {
 			}
 			res := do(t, base, request{method: http.MethodPost, path: "/token", contentType: ct, body: tt.body})
 			tt.want.check(t, res)
-			if strings.Contains(res.body, "al\x00ice") || strings.Contains(res.body, "admin") {
-				t.Errorf("body %s echoes the request", res.body)
+			if strings.Contains(res.Body, "al\x00ice") || strings.Contains(res.Body, "admin") {
+				t.Errorf("body %s echoes the request", res.Body)
 			}
 		})
 	}
@@ -267,8 +236,8 @@ func TestTokenEndpoint(t *testing.T) {
 	// Scopes are normalised: runs of spaces become one.
 	token := mint(t, base, "alice", "  reports:read   reports:write ")
 	res := do(t, base, request{path: "/me", token: token})
-	if want := `"scopes":["reports:read","reports:write"]`; !strings.Contains(res.body, want) {
-		t.Errorf("GET /me = %s; want %s", res.body, want)
+	if want := `"scopes":["reports:read","reports:write"]`; !strings.Contains(res.Body, want) {
+		t.Errorf("GET /me = %s; want %s", res.Body, want)
 	}
 }
 
@@ -389,8 +358,8 @@ func TestIssuerModeRotation(t *testing.T) {
 	iss.Rotate()
 	after := iss.Token(auth.Claims{"sub": "alice"})
 	for name, token := range map[string]string{"old key": before, "new key": after} {
-		if res := do(t, base, request{path: "/me", token: token}); res.status != 200 {
-			t.Errorf("%s: status %d %s; want 200", name, res.status, res.body)
+		if res := do(t, base, request{path: "/me", token: token}); res.Status != 200 {
+			t.Errorf("%s: status %d %s; want 200", name, res.Status, res.Body)
 		}
 	}
 }
@@ -403,8 +372,8 @@ func TestIssuerModeWithoutAudience(t *testing.T) {
 	if line := <-out; !strings.HasPrefix(line, "warning: AUDIENCE is not set") {
 		t.Errorf("third line %q; want a warning about AUDIENCE", line)
 	}
-	if res := do(t, base, request{path: "/me", token: iss.Token(auth.Claims{"aud": "anything"})}); res.status != 200 {
-		t.Errorf("status %d %s; want 200", res.status, res.body)
+	if res := do(t, base, request{path: "/me", token: iss.Token(auth.Claims{"aud": "anything"})}); res.Status != 200 {
+		t.Errorf("status %d %s; want 200", res.Status, res.Body)
 	}
 }
 
@@ -460,24 +429,8 @@ func TestBadConfig(t *testing.T) {
 // TestMainExit runs the program itself with a bad configuration: it must
 // exit with status 1 and one line on stderr.
 func TestMainExit(t *testing.T) {
-	if os.Getenv("QUICKSTART_RUN_MAIN") == "1" {
-		main()
-		return
-	}
 	t.Parallel()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMainExit$")
-	cmd.Env = append(os.Environ(), "QUICKSTART_RUN_MAIN=1", "ISSUER=not a url", "ADDR=127.0.0.1:0")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-		t.Fatalf("exit = %v; want status 1", err)
-	}
-	got := stderr.String()
-	if want := `quickstart: ISSUER "not a url" is not an absolute`; !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 1 {
-		t.Errorf("stderr = %q; want one line starting %q", got, want)
-	}
+	demotest.MainExit(t, main, []string{"ISSUER=not a url", "ADDR=127.0.0.1:0"}, `quickstart: ISSUER "not a url" is not an absolute`)
 }
 
 // TestShutdown checks that SIGINT and SIGTERM, which cancel the context of
@@ -497,8 +450,8 @@ func TestShutdown(t *testing.T) {
 	case err := <-errc:
 		t.Fatalf("run: %v", err)
 	}
-	if res := do(t, base, request{path: "/healthz"}); res.status != 200 {
-		t.Fatalf("healthz: %d", res.status)
+	if res := do(t, base, request{path: "/healthz"}); res.Status != 200 {
+		t.Fatalf("healthz: %d", res.Status)
 	}
 	cancel()
 	select {
