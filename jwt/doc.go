@@ -42,7 +42,9 @@
 // O(1), and must fit the algorithm (an HMAC secret is never taken from an
 // asymmetric key); a token without kid is accepted only when exactly one
 // key can verify its alg. Registered claims are read with exact names and
-// must have the right JSON type; exp (required unless
+// must have the right JSON type; they, scope and scp may appear only once,
+// and a member whose name is a case variant of one of them (Unicode folding
+// included, as encoding/json matches) is refused; exp (required unless
 // [Config.AllowMissingExpiration]), nbf and iat are checked with leeway;
 // iss, aud and (when [Config.RequiredType] is set) typ must match.
 //

@@ -117,14 +117,16 @@ func MustNew(cfg Config, opts ...Option) *Auth {
 // it is a compact JWS of at most MaxTokenLength bytes in strict base64url;
 // its header has no crit or b64 parameter; its alg is in Config.Algorithms;
 // a key chosen by kid and alg verifies its signature; its registered claims
-// have exact names and the right JSON types; it has not expired, is valid
+// have the right JSON types; no registered claim, scope or scp appears
+// twice or under a case variant of its name; it has not expired, is valid
 // already and was not issued in the future (with Leeway); its iss and aud
 // match Config; and its typ matches Config.RequiredType when set.
 //
 // Every rejection is an [*auth.Error] with status 401 (invalid_token) whose
 // detail says why, except a KeySet failure matching [auth.ErrUnavailable],
 // which stays 503, and any other KeySet error, which is returned as is (see
-// [KeySet]). Verify does NOT check jti (replay) or any custom claim.
+// [KeySet]). Verify does NOT check jti (replay) or any custom claim; when a
+// custom claim appears twice, the last one is decoded (RFC 7519 §4).
 func (a *Auth) Verify(ctx context.Context, raw string) (auth.Claims, error) {
 	payload, err := a.check(ctx, raw)
 	if err != nil {

@@ -39,7 +39,8 @@ type RegisteredClaims struct {
 	Scope string `json:"scope,omitempty"`
 }
 
-// Scopes returns the scopes of the scope claim.
+// Scopes returns the scopes of the scope claim. The scp claim is not read;
+// a struct that needs it declares its own Scopes method.
 func (c RegisteredClaims) Scopes() scopes.Set { return scopes.Parse(c.Scope) }
 
 // TypedAuth is an [Auth] whose principal is the claims struct P, decoded
@@ -59,9 +60,11 @@ type TypedAuth[P any] struct {
 }
 
 // NewTyped is [New] for a claims struct P. The registered claims are
-// verified exactly as by New (with exact, case-sensitive names); the
-// payload is then decoded into P with encoding/json, whose field matching is
-// case-insensitive for the other claims. A struct P is then validated with
+// verified exactly as by New (with exact, case-sensitive names, and no
+// duplicate or case variant of them, scope or scp); the payload is then
+// decoded into P with encoding/json, whose field matching is
+// case-insensitive for the other claims, the last of two matching members
+// winning. A struct P is then validated with
 // its validate tags; a failure is a 401 whose detail names the claim (by
 // its JSON name) and the rule, never the value, such as
 // "Invalid claims: email is required".

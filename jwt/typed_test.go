@@ -104,6 +104,27 @@ func TestTypedRegisteredClaimsExact(t *testing.T) {
 	if _, err := a.Verify(context.Background(), tok); !errors.Is(err, jwt.ErrTokenClaims) {
 		t.Errorf("err = %v; want ErrTokenClaims", err)
 	}
+	// encoding/json folds with Unicode simple folding: "ſ" (U+017F) is
+	// "s" to it, and the last of two matching members wins. A second,
+	// folded member must not replace the verified one in the struct.
+	tests := []struct {
+		name    string
+		payload string
+	}{
+		{name: "sub and long-s sub", payload: `{"email":"a@example.com","exp":1800000000,"sub":"alice","ſub":"admin"}`},
+		{name: "long-s iss", payload: `{"email":"a@example.com","exp":1800000000,"iſs":"https://evil.example"}`},
+		{name: "scope and SCOPE", payload: `{"email":"a@example.com","exp":1800000000,"scope":"reports:read","SCOPE":"admin:*"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := a.Handler(func(w http.ResponseWriter, r *http.Request, c userClaims) {
+				_, _ = w.Write([]byte(c.Subject + " " + c.Issuer + " " + c.Scope))
+			})
+			rec := do(t, h, hs256(`{"alg":"HS256"}`, tt.payload, secret64[:32]))
+			wantReject(t, rec, "Token claims are malformed")
+		})
+	}
 }
 
 type plainClaims struct {

@@ -292,7 +292,7 @@ func normalizeType(t string) string {
 	return strings.TrimPrefix(t, "application/")
 }
 
-// Registered claims, as bits of a seen-set.
+// Registered claims and the scope claims, as bits of a seen-set.
 const (
 	seenExp = 1 << iota
 	seenNbf
@@ -301,15 +301,26 @@ const (
 	seenAud
 	seenSub
 	seenJti
+	seenScope
+	seenScp
 )
 
-var registeredNames = [...]string{"exp", "nbf", "iat", "iss", "aud", "sub", "jti"}
+// trackedNames are the claims whose names must be exact and unique: the
+// registered claims and the two claims that grant scopes.
+var trackedNames = [...]string{"exp", "nbf", "iat", "iss", "aud", "sub", "jti", "scope", "scp"}
+
+// maxFoldedNameLen is the longest name, in bytes, that can fold to a
+// tracked name: simple case folding maps rune to rune, and a rune takes
+// at most 3 bytes here ("K", U+212A, folds to "k").
+const maxFoldedNameLen = 3 * len("scope")
 
 // checkClaims validates the registered claims of payload: exact names,
-// JSON types, no duplicates, and the time, issuer and audience rules.
+// JSON types, no duplicates, and the time, issuer and audience rules. The
+// scope and scp claims get the same name rules (exact, unique), not type
+// rules.
 func (e *engine) checkClaims(payload []byte) error {
 	var exp, nbf, iat float64
-	var seen uint8
+	var seen uint16
 	audOK := false
 	r := newObjectReader(payload)
 	for {
@@ -322,21 +333,22 @@ func (e *engine) checkClaims(payload []byte) error {
 				return reject(rejectMalformed, errJSON)
 			}
 		}
-		if len(name) != 3 {
+		if len(name) < 3 || len(name) > maxFoldedNameLen {
 			continue
 		}
-		var bit uint8
-		for i, n := range registeredNames {
+		var bit uint16
+		for i, n := range trackedNames {
 			if string(name) == n {
 				bit = 1 << i
 				break
 			}
 		}
 		if bit == 0 {
-			for _, n := range registeredNames {
+			for _, n := range trackedNames {
 				if strings.EqualFold(string(name), n) {
-					// A case variant of a registered claim: a decoder
-					// that folds case would read it as the claim.
+					// A case variant of a tracked claim ("EXP", or
+					// "ſub" with U+017F): encoding/json, which folds
+					// case, would read it as the claim.
 					return reject(rejectClaims, errClaimName)
 				}
 			}
@@ -378,6 +390,7 @@ func (e *engine) checkClaims(payload []byte) error {
 				return err
 			}
 		}
+		// seenScope, seenScp: any JSON type; their readers decide.
 	}
 	if r.err != nil {
 		return reject(rejectMalformed, r.err)
