@@ -266,6 +266,12 @@ func TestScopes(t *testing.T) {
 		{name: "permissions as a string grant", path: "/reports",
 			claims:     claims(map[string]any{"scope": 7, "permissions": "reports:read"}),
 			wantStatus: http.StatusOK},
+		{name: "a permissions string is one permission, not a list", path: "/admin",
+			claims:     claims(map[string]any{"scope": "openid", "permissions": "openid admin:write"}),
+			wantStatus: http.StatusForbidden, wantScope: "admin:write"},
+		{name: "a permission with a space grants nothing", path: "/admin",
+			claims:     claims(map[string]any{"scope": "openid", "permissions": []string{"openid admin:write"}}),
+			wantStatus: http.StatusForbidden, wantScope: "admin:write"},
 		{name: "permissions of the wrong type grant nothing", path: "/reports",
 			claims:     claims(map[string]any{"scope": nil, "permissions": map[string]any{"reports:read": true}}),
 			wantStatus: http.StatusForbidden, wantScope: "reports:read"},
@@ -584,6 +590,7 @@ func TestScopesFunc(t *testing.T) {
 		{name: "both", claims: auth.Claims{"scope": "a", "permissions": []any{"c"}}, want: "a c"},
 		{name: "string slices", claims: auth.Claims{"permissions": []string{"e"}}, want: "e"},
 		{name: "wrong types", claims: auth.Claims{"scope": 1.0, "permissions": "x"}, want: "x"},
+		{name: "permissions string with spaces", claims: auth.Claims{"scope": "a", "permissions": "b c"}, want: "a"},
 		{name: "none", claims: auth.Claims{}, want: ""},
 	}
 	for _, tt := range tests {

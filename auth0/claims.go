@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/auth0/go-jwt-middleware/v2/validator"
 
@@ -113,12 +114,27 @@ var errNoClaims = errors.New("auth0: the validator returned no *validator.Valida
 // Scopes returns the scopes an Auth0 access token grants: those of its
 // space-delimited "scope" claim together with those of its "permissions"
 // array, which Auth0 adds when RBAC is enabled for the API with "Add
-// Permissions in the Access Token". Each may be a space-delimited string or
-// an array of strings; other JSON types, and non-string elements, grant
+// Permissions in the Access Token". "scope" may also be an array of
+// strings. Each element of "permissions" is one permission, never split; a
+// "permissions" string is read as a single permission too, so a string
+// holding a space (which no permission name has) grants nothing rather than
+// several permissions. Other JSON types, and non-string elements, grant
 // nothing. "scp" is not read. It does not allocate unless both claims are
 // arrays.
 func Scopes(c auth.Claims) scopes.Set {
-	return setOf(c["scope"]).Union(setOf(c["permissions"]))
+	return setOf(c["scope"]).Union(permissionsOf(c["permissions"]))
+}
+
+// permissionsOf reads the permissions claim, whose string form holds one
+// permission.
+func permissionsOf(v any) scopes.Set {
+	if s, ok := v.(string); ok {
+		if strings.IndexByte(s, ' ') >= 0 {
+			return scopes.Set{}
+		}
+		return scopes.Parse(s)
+	}
+	return setOf(v)
 }
 
 func setOf(v any) scopes.Set {

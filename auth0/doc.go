@@ -31,8 +31,8 @@
 // The principal is one map of every claim, registered and custom
 // (claims["sub"], claims["https://example.com/email"]), decoded once by the
 // SDK through [CustomClaims]. The scopes that Requires checks are those of
-// the "scope" claim together with those of the RBAC "permissions" claim
-// (see [Scopes]), matched by [scopes.Hierarchical] unless
+// the "scope" claim together with those of the RBAC "permissions" claim,
+// each element of which is one permission (see [Scopes]), matched by [scopes.Hierarchical] unless
 // [WithScopeValidator] says otherwise.
 //
 // # Errors
