@@ -84,21 +84,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return fmt.Errorf("JWT_SECRET: %w", err)
 	}
 
-	// Step 2: listen before printing, so that ADDR=127.0.0.1:0 (any free
-	// port) prints the port actually chosen.
-	ln, err := serve.Listen(getenv("ADDR"))
-	if err != nil {
-		return err
-	}
-
-	// Step 3: demo tokens, so that curl works straight away.
-	if err := items.PrintTokens(stdout, tokens); err != nil {
-		ln.Close()
-		return err
-	}
-	fmt.Fprintf(stdout, "try: curl -H \"Authorization: Bearer <token>\" %s/items\n", serve.URL(ln))
-
-	return serve.Serve(ctx, stdout, ln, serve.Server(routes(tokens, store{items.NewStore()})))
+	// Step 2: serve the routes on ADDR, after printing a token for each
+	// demo user (a reader, an editor and a user without item scopes), so
+	// that curl works straight away.
+	return items.Serve(ctx, getenv("ADDR"), stdout, tokens, routes(tokens, store{items.NewStore()}))
 }
 
 // routes builds the Echo router.

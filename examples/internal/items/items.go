@@ -1,10 +1,12 @@
-// Package items is the demo data of the chi, echo and gin examples, which
-// serve the same items API on three routers: the in-memory item store and
-// the demo users whose tokens the programs print at start-up. The routers,
-// guards and handlers stay in each program's main.go.
+// Package items is what the chi, echo and gin examples, which serve the
+// same items API on three routers, share besides authentication: the
+// in-memory item store, the demo users whose tokens the programs print at
+// start-up, and Serve, which prints them and serves a program's routes. The
+// auths, routers, guards and handlers stay in each program's main.go.
 package items
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/examples/internal/serve"
 	"github.com/typedauth/auth/jwt"
 )
 
@@ -113,4 +116,23 @@ func PrintTokens(w io.Writer, tokens *jwt.Auth) error {
 		fmt.Fprintf(w, "token for %s (%s): %s\n", u.Sub, u.Scope, tok)
 	}
 	return nil
+}
+
+// Serve listens on addr, the value of ADDR (see serve.Listen), prints to
+// stdout a token from tokens for each of DemoUsers and a curl command to
+// try, and serves h until ctx is done (see serve.Serve). It returns an
+// error, without serving, when it cannot listen or mint a token.
+func Serve(ctx context.Context, addr string, stdout io.Writer, tokens *jwt.Auth, h http.Handler) error {
+	// Listen before printing, so that ADDR=127.0.0.1:0 (any free port)
+	// prints the port actually chosen.
+	ln, err := serve.Listen(addr)
+	if err != nil {
+		return err
+	}
+	if err := PrintTokens(stdout, tokens); err != nil {
+		ln.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, "try: curl -H \"Authorization: Bearer <token>\" %s/items\n", serve.URL(ln))
+	return serve.Serve(ctx, stdout, ln, serve.Server(h))
 }

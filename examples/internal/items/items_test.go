@@ -1,7 +1,10 @@
 package items
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -104,6 +107,50 @@ func TestPrintTokens(t *testing.T) {
 		}
 		if claims["sub"] != u.Sub || claims["scope"] != u.Scope {
 			t.Errorf("claims of %s's token = %v; want sub %q, scope %q", u.Sub, claims, u.Sub, u.Scope)
+		}
+	}
+}
+
+func TestServe(t *testing.T) {
+	t.Parallel()
+	tokens, err := jwt.New(jwt.Config{Secret: []byte("0123456789abcdef0123456789abcdef"), Algorithms: []string{"HS256"},
+		IssuerURL: "urn:example:items", Expiration: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.NotFoundHandler()
+	if err := Serve(context.Background(), "127.0.0.1:notaport", io.Discard, tokens, h); err == nil || !strings.Contains(err.Error(), "listening on ADDR") {
+		t.Errorf("Serve on a bad address = %v; want a listening on ADDR error", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe()
+	errc := make(chan error, 1)
+	go func() { errc <- Serve(ctx, "127.0.0.1:0", w, tokens, h) }()
+	sc := bufio.NewScanner(r)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.HasPrefix(sc.Text(), "listening on ") {
+			break
+		}
+	}
+	cancel()
+	go func() { _, _ = io.Copy(io.Discard, r) }()
+	if err := <-errc; err != nil {
+		t.Errorf("Serve = %v after cancel; want nil", err)
+	}
+	w.Close()
+	if len(lines) != len(DemoUsers)+2 {
+		t.Fatalf("Serve printed %q; want a token per demo user, a curl command and the address", lines)
+	}
+	base := strings.TrimPrefix(lines[len(lines)-1], "listening on ")
+	if want := `try: curl -H "Authorization: Bearer <token>" ` + base + "/items"; lines[len(lines)-2] != want {
+		t.Errorf("curl line = %q; want %q", lines[len(lines)-2], want)
+	}
+	for i, u := range DemoUsers {
+		if !strings.HasPrefix(lines[i], "token for "+u.Sub+" ") {
+			t.Errorf("line %d = %q; want the token of %s", i, lines[i], u.Sub)
 		}
 	}
 }
