@@ -12,7 +12,6 @@ import (
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/examples/internal/demotest"
-	"github.com/typedauth/auth/jwt"
 )
 
 const (
@@ -53,18 +52,10 @@ func login(tb testing.TB, client *http.Client, base string) *http.Cookie {
 	return sessionCookie(tb, r)
 }
 
-// mint signs a token with the tests' secret, as the program would.
+// mint signs a token as the program would with JWT_SECRET=secret.
 func mint(tb testing.TB, secret string, claims auth.Claims) string {
 	tb.Helper()
-	a, err := jwt.New(jwt.Config{Secret: []byte(secret), Algorithms: []string{"HS256"}, IssuerURL: "urn:example:cookie", Expiration: time.Hour})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tok, err := a.Encode(claims, 0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return tok
+	return demotest.MintHS256(tb, secret, "urn:example:cookie", claims)
 }
 
 func TestEndpoints(t *testing.T) {

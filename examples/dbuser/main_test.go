@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/examples/internal/demotest"
@@ -25,18 +24,10 @@ func do(tb testing.TB, method, url, token, contentType, body string) demotest.Re
 	return demotest.Do(tb, demotest.Request{Method: method, URL: url, Token: token, ContentType: contentType, Body: body})
 }
 
-// mint signs a token with the tests' secret, as the program would.
+// mint signs a token as the program would with JWT_SECRET=secret.
 func mint(tb testing.TB, secret string, claims auth.Claims) string {
 	tb.Helper()
-	a, err := jwt.New(jwt.Config{Secret: []byte(secret), Algorithms: []string{"HS256"}, IssuerURL: "urn:example:dbuser", Expiration: time.Hour})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tok, err := a.Encode(claims, 0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return tok
+	return demotest.MintHS256(tb, secret, "urn:example:dbuser", claims)
 }
 
 func TestEndpoints(t *testing.T) {

@@ -12,7 +12,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/examples/internal/serve"
+	"github.com/typedauth/auth/jwt"
 )
 
 // fakeRun is a program of the shape the helpers expect: it fails when FAIL
@@ -206,4 +208,24 @@ func TestMainExit(t *testing.T) {
 func TestMainSignal(t *testing.T) {
 	t.Parallel()
 	MainSignal(t, fakeMain, []string{"ADDR=127.0.0.1:0", "FAIL="})
+}
+
+func TestMintHS256(t *testing.T) {
+	t.Parallel()
+	const secret, issuer = "0123456789abcdef0123456789abcdef", "urn:example:test"
+	tok := MintHS256(t, secret, issuer, auth.Claims{"sub": "alice", "scope": "a b"})
+	verifier, err := jwt.New(jwt.Config{Secret: []byte(secret), Algorithms: []string{"HS256"}, IssuerURL: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := verifier.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if claims["sub"] != "alice" || claims["scope"] != "a b" || claims["iss"] != issuer {
+		t.Errorf("claims = %v; want sub alice, scope \"a b\", iss %s", claims, issuer)
+	}
+	if rec := record(t, func(tb testing.TB) { MintHS256(tb, "short", issuer, nil) }); !rec.fatal {
+		t.Error("MintHS256 with a short secret did not fail the test")
+	}
 }

@@ -6,11 +6,9 @@ package itemstest
 import (
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/examples/internal/demotest"
-	"github.com/typedauth/auth/jwt"
 )
 
 // UnknownPaths is what a router answers for a path under /items that no
@@ -139,14 +137,5 @@ func send(tb testing.TB, method, url, token, body string) demotest.Response {
 // issuer.
 func forge(tb testing.TB, claims auth.Claims) string {
 	tb.Helper()
-	forger, err := jwt.New(jwt.Config{Secret: []byte("a secret the program does not know"), Algorithms: []string{"HS256"},
-		IssuerURL: "urn:example:items", Expiration: time.Hour})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tok, err := forger.Encode(claims, 0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return tok
+	return demotest.MintHS256(tb, "a secret the program does not know", "urn:example:items", claims)
 }
