@@ -526,6 +526,40 @@ func TestNew(t *testing.T) {
 	}
 }
 
+// strictRoles decodes itself with encoding/json, as custom claim types
+// often do; its errors are those a JWKS fetch gives too.
+type strictRoles []string
+
+func (r *strictRoles) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, (*[]string)(r)) }
+
+type rolesClaims struct {
+	Roles strictRoles `json:"https://example.com/roles"`
+}
+
+func (rolesClaims) Validate(context.Context) error { return nil }
+
+// TestNewBadCustomClaimIsNotAnOutage: a signed token whose custom claim
+// fails the caller's encoding/json decoding is an invalid token (401),
+// even with a bare key func, whose JSON errors mean 503.
+func TestNewBadCustomClaimIsNotAnOutage(t *testing.T) {
+	t.Parallel()
+	tn := newTenant(t, false)
+	for _, wrap := range []bool{true, false} {
+		a := auth0.New(validatorFor(t, tn, wrap, validator.WithCustomClaims(func() validator.CustomClaims { return &rolesClaims{} })))
+		h := routes(a)
+		if rec := serve(t, h, "/me", "Bearer "+mint(t, token{})); rec.Code != http.StatusOK {
+			t.Fatalf("wrap %v: valid token: status = %d; want 200 (body %s)", wrap, rec.Code, rec.Body)
+		}
+		for name, roles := range map[string]any{"number": 5, "object": map[string]any{"a": 1}} {
+			tok := mint(t, token{claims: claims(map[string]any{"https://example.com/roles": roles})})
+			rec := serve(t, h, "/me", "Bearer "+tok)
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("wrap %v, roles as %s: status = %d; want 401 (body %s)", wrap, name, rec.Code, rec.Body)
+			}
+		}
+	}
+}
+
 func TestNewKeyServerDown(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

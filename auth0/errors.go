@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"strings"
 
 	"github.com/auth0/go-jwt-middleware/v2/validator"
 	jose "gopkg.in/go-jose/go-jose.v2"
@@ -144,8 +145,9 @@ var (
 //
 // The SDK wraps its causes with %w, so the go-jose sentinels are found with
 // errors.Is. Failures to get the keys are recognised by [ErrKeysUnavailable]
-// (added by [KeyFunc]) or, for key funcs that do not use it, by the network,
-// context and JSON errors that a JWKS fetch produces and a token never does.
+// (added by [KeyFunc]) or, for key funcs that do not use it, by the network
+// and context errors that a JWKS fetch produces and a token never does, and
+// by JSON errors that the SDK reports as its key func's.
 // Anything else is checked against the token itself: a credential go-jose
 // cannot parse is malformed, one whose alg differs from alg has the wrong
 // algorithm, and the rest is invalid. No branch yields a 5xx for a token.
@@ -192,8 +194,11 @@ func classify(err error, raw, alg string) error {
 // isFetchFailure reports whether err is one that fetching a JWKS produces:
 // a failed HTTP round trip, a network error, a cancelled or timed-out
 // context, or a body that is not JSON. Parsing a token produces none of
-// them: go-jose decodes tokens with its own JSON package, and this package
-// marks its own claim decoding errors with ErrInvalidClaims.
+// the first three: go-jose decodes tokens with its own JSON package, and
+// this package marks its own claim decoding errors with ErrInvalidClaims.
+// JSON errors, though, also come from custom claim types that decode with
+// encoding/json, so they count only when the SDK reports them as the key
+// func's.
 func isFetchFailure(err error) bool {
 	var (
 		urlErr    *url.Error
@@ -201,10 +206,17 @@ func isFetchFailure(err error) bool {
 		syntaxErr *json.SyntaxError
 		typeErr   *json.UnmarshalTypeError
 	)
-	return errors.As(err, &urlErr) || errors.As(err, &netErr) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-		errors.As(err, &syntaxErr) || errors.As(err, &typeErr)
+	if errors.As(err, &urlErr) || errors.As(err, &netErr) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	return (errors.As(err, &syntaxErr) || errors.As(err, &typeErr)) &&
+		strings.Contains(err.Error(), sdkKeyFuncFailure)
 }
+
+// sdkKeyFuncFailure is how the SDK's validator introduces an error of its
+// key func (TestNewKeyServerDown fails if a new SDK says it otherwise).
+const sdkKeyFuncFailure = "error getting the keys from the key func"
 
 // KeyFunc wraps the key func of a [jwks.Provider] or [jwks.CachingProvider]
 // (or any key func) so that every error it returns matches
