@@ -81,38 +81,14 @@ func FuzzConformance(f *testing.F) {
 	conformance.Fuzz(f, newServer)
 }
 
-// newTokens returns a bearer auth whose tokens are "tok-<sub>[.<scope>]",
-// with a scope written resource_action: "tok-ann.items_read".
-func newTokens() *auth.ScopedAuth[auth.Claims] {
-	return auth.NewScoped(auth.Bearer(), func(_ context.Context, raw string) (auth.Claims, error) {
-		rest, ok := strings.CutPrefix(raw, "tok-")
-		if !ok {
-			return nil, auth.ErrInvalidCredential
-		}
-		sub, scope, _ := strings.Cut(rest, ".")
-		return auth.Claims{"sub": sub, "scope": strings.ReplaceAll(scope, "_", ":")}, nil
-	}, nil)
-}
-
-func serve(tb testing.TB, h http.Handler, method, target, authorization string) *httptest.ResponseRecorder {
-	tb.Helper()
-	req := httptest.NewRequest(method, target, nil)
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
 // reference returns what the library's own net/http Guard answers.
 func reference(tb testing.TB, a auth.Guarder, authorization string) *httptest.ResponseRecorder {
 	tb.Helper()
-	return serve(tb, a.Guard(http.NotFoundHandler()), "GET", "/", authorization)
+	return conformance.Serve(tb, a.Guard(http.NotFoundHandler()), "GET", "/", authorization)
 }
 
 func TestErrorHandlerUntouched(t *testing.T) {
-	tokens := newTokens()
+	tokens := conformance.Tokens()
 	e := echo.New()
 	var handled atomic.Int32
 	var handledErr atomic.Value
@@ -144,7 +120,7 @@ func TestErrorHandlerUntouched(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			handled.Store(0)
-			rec := serve(t, e, "GET", tt.target, tt.authorization)
+			rec := conformance.Serve(t, e, "GET", tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status = %d; want %d", rec.Code, tt.wantStatus)
 			}
@@ -167,7 +143,7 @@ func TestErrorHandlerUntouched(t *testing.T) {
 }
 
 func TestMiddlewareStopsChain(t *testing.T) {
-	tokens := newTokens()
+	tokens := conformance.Tokens()
 	var after, handler atomic.Int32
 	count := func(n *atomic.Int32) echo.MiddlewareFunc {
 		return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -191,7 +167,7 @@ func TestMiddlewareStopsChain(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			after.Store(0)
 			handler.Store(0)
-			rec := serve(t, e, "GET", "/", tt.authorization)
+			rec := conformance.Serve(t, e, "GET", "/", tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status = %d; want %d", rec.Code, tt.wantStatus)
 			}
@@ -208,7 +184,7 @@ func TestMiddlewareStopsChain(t *testing.T) {
 type account struct{ ID string }
 
 func TestFrom(t *testing.T) {
-	tokens := newTokens()
+	tokens := conformance.Tokens()
 	accounts := auth.Then(tokens.Auth, func(_ context.Context, c auth.Claims) (account, error) {
 		return account{ID: "acct-" + c["sub"].(string)}, nil
 	})
@@ -238,7 +214,7 @@ func TestFrom(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := serve(t, e, "GET", tt.target, tt.authorization)
+			rec := conformance.Serve(t, e, "GET", tt.target, tt.authorization)
 			if rec.Code != http.StatusOK || rec.Body.String() != tt.want {
 				t.Errorf("GET %s = %d %q; want 200 %q", tt.target, rec.Code, rec.Body, tt.want)
 			}
@@ -260,7 +236,7 @@ func TestMustFromPanics(t *testing.T) {
 }
 
 func TestGroupLeavesOtherRoutesOpen(t *testing.T) {
-	tokens := newTokens()
+	tokens := conformance.Tokens()
 	e := echo.New()
 	ok := func(c echo.Context) error { return c.String(http.StatusOK, c.Path()) }
 	e.GET("/health", ok)
@@ -282,7 +258,7 @@ func TestGroupLeavesOtherRoutesOpen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := serve(t, e, "GET", tt.target, tt.authorization)
+			rec := conformance.Serve(t, e, "GET", tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("GET %s = %d %q; want %d", tt.target, rec.Code, rec.Body, tt.wantStatus)
 			}
@@ -343,7 +319,7 @@ func TestConstructorsPanicOnNil(t *testing.T) {
 		{name: "Handler nil auth", call: func() {
 			authecho.Handler[auth.Claims](nil, func(echo.Context, auth.Claims) error { return nil })
 		}},
-		{name: "Handler nil func", call: func() { authecho.Handler[auth.Claims](newTokens().Auth, nil) }},
+		{name: "Handler nil func", call: func() { authecho.Handler[auth.Claims](conformance.Tokens().Auth, nil) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -359,7 +335,7 @@ func TestConstructorsPanicOnNil(t *testing.T) {
 
 func TestUseGuardsUnknownRoutes(t *testing.T) {
 	e := echo.New()
-	e.Use(authecho.Middleware(newTokens()))
+	e.Use(authecho.Middleware(conformance.Tokens()))
 	e.GET("/known", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 
 	tests := []struct {
@@ -373,7 +349,7 @@ func TestUseGuardsUnknownRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := serve(t, e, "GET", tt.target, tt.authorization)
+			rec := conformance.Serve(t, e, "GET", tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("GET %s = %d %q; want %d", tt.target, rec.Code, rec.Body, tt.wantStatus)
 			}

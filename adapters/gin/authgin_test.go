@@ -91,32 +91,8 @@ func FuzzConformance(f *testing.F) {
 	conformance.Fuzz(f, newServer)
 }
 
-// newTokens returns a bearer auth whose tokens are "tok-<sub>[.<scope>]",
-// with a scope written resource_action: "tok-ann.items_read".
-func newTokens() *auth.ScopedAuth[auth.Claims] {
-	return auth.NewScoped(auth.Bearer(), func(_ context.Context, raw string) (auth.Claims, error) {
-		rest, ok := strings.CutPrefix(raw, "tok-")
-		if !ok {
-			return nil, auth.ErrInvalidCredential
-		}
-		sub, scope, _ := strings.Cut(rest, ".")
-		return auth.Claims{"sub": sub, "scope": strings.ReplaceAll(scope, "_", ":")}, nil
-	}, nil)
-}
-
-func serve(tb testing.TB, h http.Handler, method, target, authorization string) *httptest.ResponseRecorder {
-	tb.Helper()
-	req := httptest.NewRequest(method, target, nil)
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
 func TestAbortStopsChain(t *testing.T) {
-	tokens := newTokens()
+	tokens := conformance.Tokens()
 	var before, after, handler atomic.Int32
 	var aborted atomic.Bool
 	var errorsSeen atomic.Int32
@@ -153,7 +129,7 @@ func TestAbortStopsChain(t *testing.T) {
 			before.Store(0)
 			after.Store(0)
 			handler.Store(0)
-			rec := serve(t, r, "GET", tt.target, tt.authorization)
+			rec := conformance.Serve(t, r, "GET", tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status = %d; want %d", rec.Code, tt.wantStatus)
 			}
@@ -175,7 +151,7 @@ func TestAbortStopsChain(t *testing.T) {
 				t.Errorf("len(c.Errors) = %d; want 0", got)
 			}
 			if tt.wantAborted {
-				want := serve(t, tokens.Requires("x:read").Guard(http.NotFoundHandler()), "GET", "/", tt.authorization)
+				want := conformance.Serve(t, tokens.Requires("x:read").Guard(http.NotFoundHandler()), "GET", "/", tt.authorization)
 				if rec.Body.String() != want.Body.String() {
 					t.Errorf("body = %q; net/http answers %q", rec.Body, want.Body)
 				}
@@ -187,7 +163,7 @@ func TestAbortStopsChain(t *testing.T) {
 type account struct{ ID string }
 
 func TestFrom(t *testing.T) {
-	tokens := newTokens()
+	tokens := conformance.Tokens()
 	accounts := auth.Then(tokens.Auth, func(_ context.Context, c auth.Claims) (account, error) {
 		return account{ID: "acct-" + c["sub"].(string)}, nil
 	})
@@ -222,7 +198,7 @@ func TestFrom(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := serve(t, r, "GET", tt.target, tt.authorization)
+			rec := conformance.Serve(t, r, "GET", tt.target, tt.authorization)
 			if rec.Code != http.StatusOK || rec.Body.String() != tt.want {
 				t.Errorf("GET %s = %d %q; want 200 %q", tt.target, rec.Code, rec.Body, tt.want)
 			}
@@ -244,7 +220,7 @@ func TestMustFromPanics(t *testing.T) {
 }
 
 func TestGroupLeavesOtherRoutesOpen(t *testing.T) {
-	tokens := newTokens()
+	tokens := conformance.Tokens()
 	r := gin.New()
 	ok := func(c *gin.Context) { c.String(http.StatusOK, c.FullPath()) }
 	r.GET("/health", ok)
@@ -267,7 +243,7 @@ func TestGroupLeavesOtherRoutesOpen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := serve(t, r, tt.method, tt.target, tt.authorization)
+			rec := conformance.Serve(t, r, tt.method, tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("%s %s = %d %q; want %d", tt.method, tt.target, rec.Code, rec.Body, tt.wantStatus)
 			}
@@ -277,7 +253,7 @@ func TestGroupLeavesOtherRoutesOpen(t *testing.T) {
 
 func TestUseGuardsUnknownRoutes(t *testing.T) {
 	r := gin.New()
-	r.Use(authgin.Middleware(newTokens()))
+	r.Use(authgin.Middleware(conformance.Tokens()))
 	r.GET("/known", func(c *gin.Context) { c.Status(http.StatusNoContent) })
 
 	tests := []struct {
@@ -290,7 +266,7 @@ func TestUseGuardsUnknownRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := serve(t, r, "GET", tt.target, tt.authorization)
+			rec := conformance.Serve(t, r, "GET", tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("GET %s = %d %q; want %d", tt.target, rec.Code, rec.Body, tt.wantStatus)
 			}
@@ -306,7 +282,7 @@ func TestConstructorsPanicOnNil(t *testing.T) {
 		{name: "Middleware", call: func() { authgin.Middleware(nil) }},
 		{name: "Optional", call: func() { authgin.Optional(nil) }},
 		{name: "Handler nil auth", call: func() { authgin.Handler[auth.Claims](nil, func(*gin.Context, auth.Claims) {}) }},
-		{name: "Handler nil func", call: func() { authgin.Handler[auth.Claims](newTokens().Auth, nil) }},
+		{name: "Handler nil func", call: func() { authgin.Handler[auth.Claims](conformance.Tokens().Auth, nil) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
