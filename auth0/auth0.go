@@ -95,7 +95,8 @@ func WithScopeValidator(v scopes.Validator) Option {
 // tenant, a proxy or a test server. The issuer that tokens must name stays
 // https://DOMAIN/. A plain http URL is accepted because the keys could be
 // served on loopback; over a network it lets anyone on the path replace the
-// keys, so use https there. For [NewTenant] only.
+// keys, so use https there. Redirects are followed, to any host, but never
+// from https to plain http. For [NewTenant] only.
 func WithBaseURL(baseURL string) Option {
 	return tenantOption{name: "WithBaseURL", f: func(c *config) { c.baseURL = baseURL }}
 }
@@ -103,9 +104,10 @@ func WithBaseURL(baseURL string) Option {
 // WithHTTPClient sets the client that fetches the signing keys (default: a
 // client with [DefaultTimeout]). The client is not modified: requests go
 // through a copy whose transport wraps c's, so that an HTTP error status or
-// an oversized body is a failure (503) rather than an empty key set. Its
-// Timeout is kept unless [WithTimeout] is given or it is zero. For
-// [NewTenant] only.
+// an oversized body is a failure (503) rather than an empty key set, and
+// whose redirect policy refuses to go from https to plain http before
+// consulting c's own. Its Timeout is kept unless [WithTimeout] is given or
+// it is zero. For [NewTenant] only.
 func WithHTTPClient(c *http.Client) Option {
 	return tenantOption{name: "WithHTTPClient", f: func(cfg *config) { cfg.client = c }}
 }
@@ -300,7 +302,37 @@ func fetchClient(c *http.Client, timeout time.Duration) *http.Client {
 		fc.Timeout = DefaultTimeout
 	}
 	fc.Transport = &checkedTransport{base: fc.Transport}
+	fc.CheckRedirect = noDowngrade(fc.CheckRedirect)
 	return &fc
+}
+
+// maxRedirects is net/http's default limit, kept when the caller's client
+// has no CheckRedirect of its own.
+const maxRedirects = 10
+
+// errDowngrade is the cause of a 503 when a JWKS fetch over https is
+// redirected to a URL that is not https.
+var errDowngrade = errors.New("auth0: JWKS redirect from https to plain http refused")
+
+// noDowngrade returns a redirect policy that refuses to leave https once a
+// fetch has used it, then defers to next (or to net/http's limit).
+func noDowngrade(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != "https" {
+			for _, v := range via {
+				if v.URL.Scheme == "https" {
+					return errDowngrade
+				}
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("auth0: stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
 }
 
 // checkedTransport fails a JWKS fetch whose response is neither 200 nor a

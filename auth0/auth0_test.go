@@ -2,6 +2,8 @@ package auth0_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -695,5 +697,65 @@ func TestJWKSRedirect(t *testing.T) {
 	}
 	if rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{})); rec.Code != http.StatusOK {
 		t.Errorf("status = %d; want 200 with the JWKS behind a redirect (body %s)", rec.Code, rec.Body)
+	}
+}
+
+// TestJWKSRedirectToHTTPIsRefused: a key server reached over https cannot
+// hand the fetch to plain http, where anyone on the path could swap the
+// keys. The fetch fails (503) rather than trusting what http serves.
+func TestJWKSRedirectToHTTPIsRefused(t *testing.T) {
+	t.Parallel()
+	tn := newTenant(t, false) // plain http
+	front := httptest.NewTLSServer(http.RedirectHandler(tn.srv.URL+auth0.JWKSPath, http.StatusFound))
+	t.Cleanup(front.Close)
+	a, err := auth0.NewTenant(testDomain, testAudience, auth0.WithBaseURL(front.URL), auth0.WithHTTPClient(front.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{}))
+	checkProblem(t, rec, http.StatusServiceUnavailable, "", auth0.DetailKeysUnavailable)
+	if n := tn.fetch.Load(); n != 0 {
+		t.Errorf("the http key server was asked %d times; want 0", n)
+	}
+
+	// An https key server behind an https redirect is fine.
+	tlsTenant := newTenant(t, true)
+	front2 := httptest.NewTLSServer(http.RedirectHandler(tlsTenant.srv.URL+auth0.JWKSPath, http.StatusFound))
+	t.Cleanup(front2.Close)
+	a, err = auth0.NewTenant(testDomain, testAudience, auth0.WithBaseURL(front2.URL), auth0.WithHTTPClient(tlsTenant.srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{})); rec.Code != http.StatusOK {
+		t.Errorf("https to https redirect: status = %d; want 200 (body %s)", rec.Code, rec.Body)
+	}
+}
+
+// TestWeakTenantKeyIsNotUsed: an RSA key under 2048 bits in the tenant's
+// JWKS verifies nothing (RFC 7518 §3.3); its tokens are 401 as signed by
+// an unknown key, while the strong key keeps working.
+func TestWeakTenantKeyIsNotUsed(t *testing.T) {
+	t.Parallel()
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := jwksJSON(map[string]*rsa.PublicKey{testKid: &testKeys()[0].PublicKey, "weak": &weak.PublicKey})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	a, err := auth0.NewTenant(testDomain, testAudience, auth0.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := routes(a)
+	for range 2 { // the second time from the cache
+		rec := serve(t, h, "/me", "Bearer "+mint(t, token{kid: "weak", key: weak}))
+		checkProblem(t, rec, http.StatusUnauthorized, invalidToken(auth0.DetailUnknownKey), auth0.DetailUnknownKey)
+		if rec := serve(t, h, "/me", "Bearer "+mint(t, token{})); rec.Code != http.StatusOK {
+			t.Errorf("strong key: status = %d; want 200 (body %s)", rec.Code, rec.Body)
+		}
 	}
 }

@@ -21,8 +21,9 @@
 //
 // Tokens must be RS256, name https://DOMAIN/ as issuer and the audience in
 // aud, carry an exp and be within their exp/nbf/iat window, and be signed by a key of the
-// tenant's JWKS, fetched from https://DOMAIN/.well-known/jwks.json and
-// cached by the SDK's [jwks.CachingProvider]. [New] takes a
+// tenant's JWKS (RSA keys under [MinRSABits] are ignored), fetched from
+// https://DOMAIN/.well-known/jwks.json and cached by the SDK's
+// [jwks.CachingProvider]; redirects never lead from https to http. [New] takes a
 // [validator.Validator] built by hand instead, for other algorithms or
 // several audiences.
 //
