@@ -154,3 +154,27 @@ func TestServe(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeName checks that DecodeName never panics, returns no name when
+// it rejects a body and never accepts an empty one.
+func FuzzDecodeName(f *testing.F) {
+	f.Add(`{"name":"pen"}`)
+	f.Add(`{"name":""}`)
+	f.Add(`{"name":`)
+	f.Add(`{"name":"a","name":"b"}`)
+	f.Add(`[]`)
+	f.Add(`{"name":"pen"} trailing`)
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest("POST", "/items", strings.NewReader(body))
+		name, ok := DecodeName(httptest.NewRecorder(), r.Body)
+		if !ok {
+			if name != "" {
+				t.Fatalf("DecodeName(%q) = %q, false; want no name on failure", body, name)
+			}
+			return
+		}
+		if name == "" {
+			t.Fatalf("DecodeName(%q) accepted %q", body, name)
+		}
+	})
+}
