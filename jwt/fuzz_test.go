@@ -49,6 +49,11 @@ func FuzzVerify(f *testing.F) {
 	f.Add("")
 	f.Add("..")
 	f.Add("a.b.c")
+	f.Add(valid + "." + s + "." + s) // five segments, the shape of a JWE
+	f.Add(hs256(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":1700003600,"sub":"a","ſub":"admin"}`, secret))
+	f.Add(hs256(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":1700003600,"scope":"a","scope":"admin"}`, secret))
+	f.Add(hs256(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":1e400}`, secret))
+	f.Add(hs256(`{"alg":"HS256","alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":1700003600}`, secret))
 
 	f.Fuzz(func(t *testing.T, tok string) {
 		claims, err := a.Verify(context.Background(), tok)
@@ -113,6 +118,16 @@ func FuzzVerifySigned(f *testing.F) {
 	f.Add(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":"1700003600"}`)
 	f.Add(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":1700003600,"Exp":1}`)
 	f.Add(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":1700003600,"nested":{"a":[1,{"b":"\u00e9"}]}}`)
+	f.Add(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":1700003600,"sub":"a","ſub":"admin"}`)
+	f.Add(`{"alg":"HS256"}`, `{"iſs":"https://evil.example","iss":"https://example.com","aud":"api","exp":1700003600}`)
+	f.Add(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":1700003600,"scope":"a","SCOPE":"admin"}`)
+	f.Add(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":1700003600,"scp":["a"],"sc\u0070":["admin"]}`)
+	f.Add(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":1e400}`)
+	f.Add(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":-1e300,"nbf":1e300}`)
+	f.Add(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":{"api":true},"exp":1700003600}`)
+	f.Add(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":["api",1],"exp":1700003600}`)
+	f.Add(`{"alg":"HS256"}`, `{"iss":"https://example.com","aud":"api","exp":1700003600,"x":`+strings.Repeat("[", 65)+strings.Repeat("]", 65)+`}`)
+	f.Add(`{"alg":"HS256","typ":"JWT","typ":"at+jwt"}`, `{"iss":"https://example.com","aud":"api","exp":1700003600}`)
 	f.Fuzz(func(t *testing.T, header, payload string) {
 		tok := hs256(header, payload, cfg.Secret)
 		claims, err := a.Verify(context.Background(), tok)
@@ -132,6 +147,9 @@ func FuzzVerifySigned(f *testing.F) {
 		}
 		if !reflect.DeepEqual(map[string]any(claims), want) {
 			t.Fatalf("claims %#v; encoding/json reads %#v", claims, want)
+		}
+		if name, ok := ambiguousName(payload); ok {
+			t.Fatalf("accepted %q, which has two members that encoding/json reads as %q", payload, name)
 		}
 		now := float64(epoch.Unix())
 		exp, ok := want["exp"].(float64)
@@ -161,4 +179,35 @@ func FuzzVerifySigned(f *testing.F) {
 			t.Fatalf("accepted aud of %q", payload)
 		}
 	})
+}
+
+// ambiguousName reports a registered claim, scope or scp that two top-level
+// members of payload name once encoding/json has folded their case, or
+// that a member names only under a case variant.
+func ambiguousName(payload string) (string, bool) {
+	dec := json.NewDecoder(strings.NewReader(payload))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		name, _ := tok.(string)
+		for _, n := range []string{"exp", "nbf", "iat", "iss", "aud", "sub", "jti", "scope", "scp"} {
+			if strings.EqualFold(name, n) {
+				if seen[n] || name != n {
+					return n, true
+				}
+				seen[n] = true
+			}
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", false
+		}
+	}
+	return "", false
 }
