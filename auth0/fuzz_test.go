@@ -2,7 +2,9 @@ package auth0_test
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +88,10 @@ func FuzzClaims(f *testing.F) {
 	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","exp":"9999999999"}`))
 	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","exp":1e400}`))
 	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","scope":5,"permissions":[1,"a"]}`))
+	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","exp":9999999999,"permissions":"openid admin:write"}`))
+	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","exp":9999999999,"scope":"a","scope":"admin:write"}`))
+	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","exp":9999999999,"iſs":"https://evil.test/"}`))
+	f.Add([]byte(`{"iss":"https://tenant.test/","aud":"https://api.example.com","exp":9999999999,"x":` + strings.Repeat("[", 500) + strings.Repeat("]", 500) + `}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		tok := mint(t, token{payload: payload})
 		var got auth.Claims
@@ -107,7 +113,14 @@ func FuzzClaims(f *testing.F) {
 		if exp, ok := got["exp"].(float64); !ok || exp < float64(time.Now().Unix()) {
 			t.Fatalf("accepted payload %q with claims[exp] = %v in the past", payload, exp)
 		}
-		_ = auth0.Scopes(got).Strings()
+		granted := auth0.Scopes(got).Strings()
+		if perms, ok := got["permissions"].(string); ok && strings.Contains(perms, " ") {
+			without := maps.Clone(got)
+			delete(without, "permissions")
+			if want := auth0.Scopes(without).Strings(); !slices.Equal(granted, want) {
+				t.Fatalf("permissions string %q granted %q; want only the scope claim's %q", perms, granted, want)
+			}
+		}
 	})
 }
 
