@@ -32,6 +32,8 @@ package authecho
 
 import (
 	"fmt"
+	"net/http"
+	"reflect"
 
 	"github.com/labstack/echo/v4"
 
@@ -52,9 +54,17 @@ func Middleware(a auth.Guarder) echo.MiddlewareFunc {
 	if a == nil {
 		panic("authecho: Middleware: nil Guarder")
 	}
+	return middleware(a.Protect)
+}
+
+// middleware runs protect, which writes the response of a rejected request
+// itself: the handler then returns nil, so that Echo's error handler leaves
+// that response alone. An accepted request continues with the request
+// protect returns.
+func middleware(protect func(http.ResponseWriter, *http.Request) (*http.Request, bool)) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			r, ok := a.Protect(c.Response(), c.Request())
+			r, ok := protect(c.Response(), c.Request())
 			if !ok {
 				return nil
 			}
@@ -72,16 +82,7 @@ func Optional(a auth.Guarder) echo.MiddlewareFunc {
 	if a == nil {
 		panic("authecho: Optional: nil Guarder")
 	}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			r, ok := a.ProtectOptional(c.Response(), c.Request())
-			if !ok {
-				return nil
-			}
-			c.SetRequest(r)
-			return next(c)
-		}
-	}
+	return middleware(a.ProtectOptional)
 }
 
 // From returns the principal of type P that [Middleware], [Optional] or
@@ -98,8 +99,7 @@ func From[P any](c echo.Context) (P, bool) {
 func MustFrom[P any](c echo.Context) P {
 	p, ok := From[P](c)
 	if !ok {
-		var zero P
-		panic(fmt.Sprintf("authecho: no principal of type %T for this request; is the route behind authecho.Middleware?", zero))
+		panic(fmt.Sprintf("authecho: no principal of type %s for this request; is the route behind authecho.Middleware?", reflect.TypeFor[P]()))
 	}
 	return p
 }

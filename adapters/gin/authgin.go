@@ -30,6 +30,8 @@ package authgin
 
 import (
 	"fmt"
+	"net/http"
+	"reflect"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,8 +51,14 @@ func Middleware(a auth.Guarder) gin.HandlerFunc {
 	if a == nil {
 		panic("authgin: Middleware: nil Guarder")
 	}
+	return middleware(a.Protect)
+}
+
+// middleware runs protect, which writes the response of a rejected request
+// itself, and aborts the chain or continues with the request it returns.
+func middleware(protect func(http.ResponseWriter, *http.Request) (*http.Request, bool)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		r, ok := a.Protect(c.Writer, c.Request)
+		r, ok := protect(c.Writer, c.Request)
 		if !ok {
 			c.Abort()
 			return
@@ -68,15 +76,7 @@ func Optional(a auth.Guarder) gin.HandlerFunc {
 	if a == nil {
 		panic("authgin: Optional: nil Guarder")
 	}
-	return func(c *gin.Context) {
-		r, ok := a.ProtectOptional(c.Writer, c.Request)
-		if !ok {
-			c.Abort()
-			return
-		}
-		c.Request = r
-		c.Next()
-	}
+	return middleware(a.ProtectOptional)
 }
 
 // From returns the principal of type P that [Middleware], [Optional] or
@@ -93,8 +93,7 @@ func From[P any](c *gin.Context) (P, bool) {
 func MustFrom[P any](c *gin.Context) P {
 	p, ok := From[P](c)
 	if !ok {
-		var zero P
-		panic(fmt.Sprintf("authgin: no principal of type %T for this request; is the route behind authgin.Middleware?", zero))
+		panic(fmt.Sprintf("authgin: no principal of type %s for this request; is the route behind authgin.Middleware?", reflect.TypeFor[P]()))
 	}
 	return p
 }
