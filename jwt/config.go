@@ -54,7 +54,8 @@ type Config struct {
 	KeySet KeySet
 
 	// AwaitJWKS allows a Config without keys whose keys are fetched at start
-	// up with [Auth.FetchJWKS]. Until then every token is rejected with 503.
+	// up with [Auth.FetchJWKS]. Until then every token that no local key
+	// verifies is rejected with 503.
 	AwaitJWKS bool
 
 	// Algorithms lists the accepted signature algorithms: HS256, HS384,
@@ -66,7 +67,9 @@ type Config struct {
 
 	// IssuerURL, when set, is required as the iss claim of every verified
 	// token, set as iss on issued tokens, and the base URL of
-	// [Auth.FetchJWKS].
+	// [Auth.FetchJWKS]. iss is compared byte for byte (RFC 7519 §4.1.1): a
+	// trailing slash matters, so "https://tenant.example/" does not accept
+	// tokens whose iss is "https://tenant.example".
 	IssuerURL string
 
 	// Audience, when set, requires every verified token's aud claim (a

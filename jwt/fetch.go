@@ -76,8 +76,9 @@ var (
 // A nil client means a client with a [DefaultFetchTimeout] timeout. Whatever
 // the client, the download is bounded by ctx and by [DefaultFetchTimeout],
 // its body by [DefaultMaxBodyBytes] (a larger body is an error), the
-// status must be 200, and redirects are followed only to https URLs (the
-// client's own CheckRedirect, if any, is consulted after that). url itself
+// status must be 200, and redirects are followed only to https URLs, on
+// any host (the client's own CheckRedirect, if any, is consulted after
+// that, and may restrict hosts). url itself
 // must be https, or http on a loopback host.
 //
 // Keys that cannot verify signatures are skipped, not fatal: keys whose use

@@ -190,6 +190,7 @@ func newEngine(cfg *Config) (*engine, error) {
 		audience:    append([]string(nil), cfg.Audience...),
 		now:         cfg.Now,
 		requireExp:  !cfg.AllowMissingExpiration,
+		awaitJWKS:   cfg.AwaitJWKS && cfg.KeySet == nil,
 		requiredTyp: normalizeType(cfg.RequiredType),
 		maxLen:      cfg.MaxTokenLength,
 		local:       local,

@@ -560,6 +560,17 @@ func TestAwaitJWKS(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("status before FetchJWKS = %d; want 503", rec.Code)
 	}
+	// With a local key too: a token for the keys still awaited is not
+	// invalid, its keys are not there yet.
+	mixed := newAuth(t, jwt.Config{AwaitJWKS: true, IssuerURL: "https://issuer.example", Secret: secret64[:32],
+		Algorithms: []string{"HS256", "RS256"}, Now: clock})
+	if rec := do(t, mixed.Guard(subHandler), tok); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("with a local key, status before FetchJWKS = %d; want 503 (body %s)", rec.Code, rec.Body)
+	}
+	local := hs256(`{"alg":"HS256"}`, `{"sub":"x","iss":"https://issuer.example","exp":1800000000}`, secret64[:32])
+	if rec := do(t, mixed.Guard(subHandler), local); rec.Code != http.StatusOK {
+		t.Errorf("local key before FetchJWKS: status = %d; want 200 (body %s)", rec.Code, rec.Body)
+	}
 }
 
 // pemPublic returns the PKIX PEM of pub, as an attacker would download it.

@@ -27,6 +27,7 @@ type engine struct {
 	leeway      float64 // seconds
 	now         func() time.Time
 	requireExp  bool
+	awaitJWKS   bool   // no KeySet until FetchJWKS installs one
 	requiredTyp string // lower case, without "application/"
 	maxLen      int
 
@@ -188,7 +189,7 @@ var (
 // verifies.
 func (e *engine) remoteKey(ctx context.Context, kr *keyring, kid []byte, alg *algorithm) (any, error) {
 	if kr.set == nil {
-		if kr.local == nil {
+		if kr.local == nil || e.awaitJWKS {
 			return nil, reject(unavailableKeys, nil)
 		}
 		return nil, reject(rejectUnknownKey, nil)
