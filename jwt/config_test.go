@@ -113,6 +113,10 @@ func TestEncodeDefaults(t *testing.T) {
 			wantIss: "https://example.com", wantIat: float64(iat), wantExp: float64(iat + 60), wantExpiresIn: 60},
 		{name: "explicit values win", claims: auth.Claims{"sub": "user-1", "iss": "https://other.example", "iat": iat - 100, "exp": iat + 500},
 			expiresIn: time.Minute, wantIss: "https://other.example", wantIat: float64(iat - 100), wantExp: float64(iat + 500), wantExpiresIn: 600},
+		{name: "uint exp", claims: auth.Claims{"sub": "user-1", "exp": uint(iat + 90)},
+			wantIss: "https://example.com", wantIat: float64(iat), wantExp: float64(iat + 90), wantExpiresIn: 90},
+		{name: "int32 iat", claims: auth.Claims{"sub": "user-1", "iat": int32(iat - 10)},
+			wantIss: "https://example.com", wantIat: float64(iat - 10), wantExp: float64(iat + 3590), wantExpiresIn: 3600},
 		{name: "time.Time exp", claims: auth.Claims{"sub": "user-1", "exp": epoch.Add(2 * time.Minute)},
 			wantIss: "https://example.com", wantIat: float64(iat), wantExp: float64(iat + 120), wantExpiresIn: 120},
 	}
