@@ -41,6 +41,11 @@ const (
 	// maxRedirects is the redirect limit of the default client, as in
 	// net/http.
 	maxRedirects = 10
+
+	// maxKeySetKeys is the most keys a key set may hold. Real sets hold a
+	// handful; the bound keeps a hostile set from costing seconds of CPU
+	// to parse and index on every download.
+	maxKeySetKeys = 1000
 )
 
 // Errors of the fetching functions. Every failure to obtain a key set from
@@ -66,6 +71,10 @@ var (
 	// ErrBodyTooLarge means a key server sent more than the allowed number
 	// of bytes.
 	ErrBodyTooLarge = errors.New("jwt: response body too large")
+
+	// ErrTooManyKeys means a key set holds more than 1000 keys. Such a set
+	// is refused whole, before any of its keys is parsed.
+	ErrTooManyKeys = errors.New("jwt: key set has more than 1000 keys")
 )
 
 // FetchKeySet downloads the JSON Web Key Set (RFC 7517) at url once and
@@ -81,7 +90,8 @@ var (
 // that, and may restrict hosts). url itself
 // must be https, or http on a loopback host.
 //
-// Keys that cannot verify signatures are skipped, not fatal: keys whose use
+// A set of more than 1000 keys is refused ([ErrTooManyKeys]). Keys that
+// cannot verify signatures are skipped, not fatal: keys whose use
 // is not "sig" or whose key_ops lack "verify", symmetric (oct) keys,
 // keys that publish private material, keys of an unsupported type or curve,
 // RSA keys outside 2048–8192 bits, keys whose declared alg is unknown or
@@ -242,6 +252,9 @@ func parseKeySet(body []byte) (*fetchedIndex, []error, error) {
 	}
 	if doc.Keys == nil {
 		return nil, nil, errNoKeysMember
+	}
+	if len(doc.Keys) > maxKeySetKeys {
+		return nil, nil, fmt.Errorf("%w: %d", ErrTooManyKeys, len(doc.Keys))
 	}
 	x := &fetchedIndex{byKID: make(map[string][]*fetchedKey, len(doc.Keys))}
 	var bad []error

@@ -380,6 +380,15 @@ func TestFetchKeySetFailures(t *testing.T) {
 		{name: "only enc keys", handler: func(tb testing.TB) jwksHandler {
 			return respondBody(jwksJSON(tb, jwkOf(tb, k.rsa.Public(), map[string]any{"use": "enc"})))
 		}, wantErr: ErrNoUsableKey},
+		{name: "too many keys", handler: func(tb testing.TB) jwksHandler {
+			// Distinct keys under one kid cost quadratic work to index;
+			// the count is bounded before any key is parsed.
+			keys := make([]any, maxKeySetKeys+1)
+			for i := range keys {
+				keys[i] = jwkOf(tb, k.p256.Public(), map[string]any{"kid": "same"})
+			}
+			return respondBody(jwksJSON(tb, keys...))
+		}, wantErr: ErrTooManyKeys},
 		{name: "body over 1 MiB", handler: func(tb testing.TB) jwksHandler { return respondHuge(tb, DefaultMaxBodyBytes) }, wantErr: ErrBodyTooLarge},
 		{name: "hangs past the deadline", handler: func(tb testing.TB) jwksHandler { return respondHang(stopChan(tb)) }, timeout: 200 * time.Millisecond, wantErr: context.DeadlineExceeded},
 	}

@@ -63,7 +63,8 @@ type RemoteOptions struct {
 	// FetchTimeout bounds every download, whether started in the
 	// background, by Refresh or by an unknown kid. Zero means
 	// [DefaultFetchTimeout]. A lookup that waits for a download therefore
-	// waits at most this long, less if its own context ends first.
+	// waits at most this long plus the parsing of the set (bounded by
+	// MaxBodyBytes and 1000 keys), less if its own context ends first.
 	FetchTimeout time.Duration
 
 	// MaxBodyBytes is the largest key set accepted. Zero means
