@@ -41,7 +41,8 @@ var (
 	ErrInvalidIssuer = errors.New("auth0: token issuer not accepted")
 	// ErrMalformedToken: the credential is not a compact JWS.
 	ErrMalformedToken = errors.New("auth0: malformed token")
-	// ErrUnknownKey: no key of the tenant's JWKS has the token's kid.
+	// ErrUnknownKey: no key of the tenant's JWKS has the token's kid (for
+	// [NewTenant], an RSA key under [MinRSABits] counts as absent).
 	ErrUnknownKey = errors.New("auth0: unknown token signing key")
 	// ErrInvalidAlgorithm: the token's alg is not the one the validator
 	// accepts.
