@@ -3,13 +3,17 @@ package jwt_test
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -620,6 +624,45 @@ func TestOptional(t *testing.T) {
 			rec := do(t, h, tt.token)
 			if rec.Code != tt.wantStatus || (tt.wantBody != "" && rec.Body.String() != tt.wantBody) {
 				t.Errorf("got %d %q; want %d %q", rec.Code, rec.Body, tt.wantStatus, tt.wantBody)
+			}
+		})
+	}
+}
+
+// TestKeySetMalformedKeys: a KeySet that returns a key without its
+// public values gets 401 for the token, never a panic.
+func TestKeySetMalformedKeys(t *testing.T) {
+	t.Parallel()
+	es := encode(t, newAuth(t, jwt.Config{Key: p256Key(), Algorithms: []string{"ES256"}, Now: clock, Expiration: time.Hour}), auth.Claims{"sub": "x"})
+	rs := encode(t, newAuth(t, jwt.Config{Key: rsaKey(), Algorithms: []string{"RS256"}, Now: clock, Expiration: time.Hour}), auth.Claims{"sub": "x"})
+	tests := []struct {
+		name  string
+		alg   string
+		token string
+		key   any
+	}{
+		{name: "ECDSA without a point", alg: "ES256", token: es, key: &ecdsa.PublicKey{Curve: elliptic.P256()}},
+		{name: "ECDSA without Y", alg: "ES256", token: es, key: &ecdsa.PublicKey{Curve: elliptic.P256(), X: p256Key().X}},
+		{name: "ECDSA off the curve", alg: "ES256", token: es, key: &ecdsa.PublicKey{Curve: elliptic.P256(), X: big.NewInt(1), Y: big.NewInt(2)}},
+		{name: "RSA without a modulus", alg: "RS256", token: rs, key: &rsa.PublicKey{E: 65537}},
+		{name: "RSA without an exponent", alg: "RS256", token: rs, key: &rsa.PublicKey{N: rsaKey().N}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := newAuth(t, jwt.Config{KeySet: keySetFunc(func(string, string) (any, error) { return tt.key, nil }),
+				Algorithms: []string{tt.alg}, Now: clock})
+			var rec *httptest.ResponseRecorder
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("panic: %v", r)
+					}
+				}()
+				rec = do(t, a.Guard(subHandler), tt.token)
+			}()
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("status = %d; want 401 (body %s)", rec.Code, rec.Body)
 			}
 		})
 	}

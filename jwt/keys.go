@@ -383,7 +383,7 @@ func checkKeyFor(key any, a *algorithm) bool {
 	case *rsa.PublicKey:
 		return a.kind == kindRSA && k != nil && k.N != nil && k.N.BitLen() >= MinRSABits
 	case *ecdsa.PublicKey:
-		return a.kind == kindEC && k != nil && k.Curve == a.curve
+		return a.kind == kindEC && k != nil && k.Curve == a.curve && k.X != nil && k.Y != nil
 	case ed25519.PublicKey:
 		return a.kind == kindEd25519 && len(k) == ed25519.PublicKeySize
 	}
