@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -42,6 +44,11 @@ func TestConfigErrors(t *testing.T) {
 			wantErr: "looks like a public key"},
 		{name: "JWK as secret", cfg: jwt.Config{Secret: []byte(`{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`), Algorithms: []string{"HS256"}},
 			wantErr: "looks like a public key"},
+		{name: "zero RSA public key", cfg: jwt.Config{Key: &rsa.PublicKey{}, Algorithms: []string{"RS256"}}, wantErr: "RSA key has no modulus"},
+		{name: "zero RSA private key", cfg: jwt.Config{Key: &rsa.PrivateKey{}, Algorithms: []string{"RS256"}}, wantErr: "RSA key has no modulus"},
+		{name: "RSA key without exponent", cfg: jwt.Config{Key: &rsa.PublicKey{N: rsaKey().N}, Algorithms: []string{"RS256"}}, wantErr: "exponent"},
+		{name: "ECDSA key without a point", cfg: jwt.Config{Key: &ecdsa.PublicKey{Curve: elliptic.P256()}, Algorithms: []string{"ES256"}}, wantErr: "no valid public point"},
+		{name: "ECDSA point off the curve", cfg: jwt.Config{Key: &ecdsa.PublicKey{Curve: elliptic.P256(), X: big.NewInt(1), Y: big.NewInt(2)}, Algorithms: []string{"ES256"}}, wantErr: "no valid public point"},
 		{name: "no algorithms", cfg: jwt.Config{Secret: secret64}, wantErr: "Config.Algorithms is empty"},
 		{name: "none", cfg: jwt.Config{Secret: secret64, Algorithms: []string{"HS256", "none"}}, wantErr: `"none" can never be enabled`},
 		{name: "NoNe", cfg: jwt.Config{Secret: secret64, Algorithms: []string{"NoNe"}}, wantErr: `"none" can never be enabled`},

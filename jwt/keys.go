@@ -211,6 +211,9 @@ func newKeyEntry(id, alg string, key any, allowed []*algorithm) (*keyEntry, erro
 	default:
 		return nil, fmt.Errorf("jwt: %s: unsupported key type %T", name, key)
 	}
+	if err := checkPublicValues(e.verify); err != nil {
+		return nil, fmt.Errorf("jwt: %s: %w", name, err)
+	}
 	if e.kind == kindRSA {
 		if bits := e.verify.(*rsa.PublicKey).N.BitLen(); bits < MinRSABits {
 			return nil, fmt.Errorf("jwt: %s: RSA key has %d bits; at least %d are required", name, bits, MinRSABits)
@@ -255,6 +258,35 @@ func newKeyEntry(id, alg string, key any, allowed []*algorithm) (*keyEntry, erro
 		e.id, e.derived = tp, true
 	}
 	return e, nil
+}
+
+// checkPublicValues rejects a configured public key whose values are
+// missing or, for the supported curves, not a point of the curve: a zero
+// key would otherwise panic when used.
+func checkPublicValues(pub any) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k.N == nil || k.N.Sign() <= 0 {
+			return errors.New("RSA key has no modulus")
+		}
+		if k.E < 3 || k.E%2 == 0 {
+			return errors.New("RSA key has an invalid public exponent")
+		}
+	case *ecdsa.PublicKey:
+		if k.Curve == nil {
+			return nil // fits no algorithm; reported as such
+		}
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+			if k.X == nil || k.Y == nil {
+				return errors.New("ECDSA key has no valid public point")
+			}
+			if _, err := k.ECDH(); err != nil {
+				return errors.New("ECDSA key has no valid public point")
+			}
+		}
+	}
+	return nil
 }
 
 func kindName(k keyKind) string {
