@@ -71,7 +71,8 @@ type TypedAuth[P any] struct {
 //
 // Scopes for Requires come from P's Scopes method ([auth.Scoper], given by
 // embedding [RegisteredClaims]) or from [WithScopesOf]; NewTyped fails when
-// neither is available.
+// neither is available, and when a validate tag of P names no rule the
+// validator knows.
 func NewTyped[P any](cfg Config, opts ...Option) (*TypedAuth[P], error) {
 	e, err := newEngine(&cfg)
 	if err != nil {
@@ -97,10 +98,30 @@ func NewTyped[P any](cfg Config, opts ...Option) (*TypedAuth[P], error) {
 	if t := reflect.TypeFor[P](); t.Kind() == reflect.Struct || (t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct) {
 		v := validator.New(validator.WithRequiredStructEnabled())
 		v.RegisterTagNameFunc(jsonName)
+		if err := checkTags(v, t); err != nil {
+			return nil, err
+		}
 		a.validate = v
 	}
 	a.ScopedAuth = auth.NewScoped(o.scheme, a.Verify, scopesOf, e.authOptions(o)...)
 	return a, nil
+}
+
+// checkTags validates a zero value of the struct type t once, so that a
+// validate tag the validator does not know, which makes it panic, fails
+// NewTyped rather than every request. Tags on elements of slices and maps
+// (dive) are reached only when they hold data, and are not checked here.
+func checkTags(v *validator.Validate, t reflect.Type) (err error) {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("jwt: NewTyped: validate tags of %v: %v", t, r)
+		}
+	}()
+	_ = v.Struct(reflect.New(t).Interface()) // failed rules are expected
+	return nil
 }
 
 // MustNewTyped is like [NewTyped] but panics with the reason when cfg is

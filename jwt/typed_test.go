@@ -157,3 +157,21 @@ func TestTypedScopes(t *testing.T) {
 		t.Errorf("without perm: %d; want 403", rec.Code)
 	}
 }
+
+type badTagClaims struct {
+	jwt.RegisteredClaims
+	Email string `json:"email" validate:"required,no_such_rule"`
+}
+
+// TestTypedBadValidateTag: a validate tag the validator does not know
+// fails NewTyped, instead of panicking on every request.
+func TestTypedBadValidateTag(t *testing.T) {
+	t.Parallel()
+	_, err := jwt.NewTyped[badTagClaims](hsConfig())
+	if err == nil || !strings.Contains(err.Error(), "no_such_rule") {
+		t.Fatalf("NewTyped err = %v; want an error naming the tag", err)
+	}
+	if _, err := jwt.NewTyped[*badTagClaims](hsConfig()); err == nil {
+		t.Error("NewTyped[*badTagClaims] accepted the tag")
+	}
+}
