@@ -78,6 +78,9 @@
 // # What is not checked
 //
 // jti (replay), custom claims of a claims map, and the nonce of OpenID
-// Connect ID tokens are left to the caller. Embedded keys (jwk, jku, x5u,
-// x5c headers) are never trusted.
+// Connect ID tokens are left to the caller. Of the claims RFC 9068 requires
+// in access tokens, only exp is required (unless AllowMissingExpiration),
+// even with RequiredType "at+jwt": require sub, client_id, iat and jti with
+// validate:"required" tags of a [NewTyped] struct. Embedded keys (jwk, jku,
+// x5u, x5c headers) are never trusted.
 package jwt
