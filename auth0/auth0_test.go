@@ -759,3 +759,39 @@ func TestWeakTenantKeyIsNotUsed(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyTenantKeySetIsAnOutage: a JWKS without a usable key (an empty
+// set, an object without keys, only weak keys) says nothing about the
+// token: it is answered as a key server failure (503), not as a token
+// signed by an unknown key (401).
+func TestEmptyTenantKeySetIsAnOutage(t *testing.T) {
+	t.Parallel()
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		body []byte
+	}{
+		{name: "empty keys", body: []byte(`{"keys":[]}`)},
+		{name: "no keys member", body: []byte(`{}`)},
+		{name: "only a weak key", body: jwksJSON(map[string]*rsa.PublicKey{testKid: &weak.PublicKey})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(tt.body)
+			}))
+			t.Cleanup(srv.Close)
+			a, err := auth0.NewTenant(testDomain, testAudience, auth0.WithBaseURL(srv.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{}))
+			checkProblem(t, rec, http.StatusServiceUnavailable, "", auth0.DetailKeysUnavailable)
+		})
+	}
+}

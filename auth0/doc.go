@@ -49,7 +49,7 @@
 //	not a JWS                 401  … "Token is malformed"
 //	unknown kid               401  … "Token signing key is not known"
 //	missing scope             403  Bearer error="insufficient_scope", scope="…"
-//	JWKS unreachable          503  (connection refused, timeout, HTTP error, not a JWKS)
+//	JWKS unreachable          503  (connection refused, timeout, HTTP error, not a JWKS, no usable key)
 //
 // The details are fixed texts: nothing of the token is echoed. The cause
 // stays in the error for logs: errors.Is works with this package's reasons

@@ -56,8 +56,9 @@ var (
 
 	// ErrKeysUnavailable: the tenant's signing keys could not be fetched
 	// (connection refused, timeout, an HTTP error status, a body that is not
-	// a JWKS). The request is answered with 503, never 401. It is an
-	// [auth.ErrUnavailable].
+	// a JWKS, or for [NewTenant] a JWKS without a usable key, which stays
+	// cached until [WithCacheTTL]). The request is answered with 503, never
+	// 401. It is an [auth.ErrUnavailable].
 	ErrKeysUnavailable error = &keysUnavailable{}
 )
 

@@ -3,6 +3,7 @@ package auth0
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
 	"sync/atomic"
 
 	"golang.org/x/sync/singleflight"
@@ -19,8 +20,10 @@ import (
 //
 // It also drops RSA keys under [MinRSABits] from the set it hands to the
 // validator (RFC 7518 §3.3): a token naming such a key is rejected as
-// signed by an unknown key. The filtered set is kept until the provider
-// returns another one, so a warm call costs no allocation.
+// signed by an unknown key. A set left without any key is a failure of the
+// key server (503), not a reason to reject tokens. The filtered set is kept
+// until the provider returns another one, so a warm call costs no
+// allocation.
 type tenantKeys struct {
 	inner    func(context.Context) (any, error)
 	warm     atomic.Bool
@@ -42,17 +45,22 @@ func (t *tenantKeys) keyFunc(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.usable(k), nil
+	return t.usable(k)
 }
 
-// usable returns k without its weak RSA keys.
-func (t *tenantKeys) usable(k any) any {
+// errNoUsableKey is the failure of a tenant JWKS that holds no key to
+// verify with: it says nothing about the token, so it is a 503.
+var errNoUsableKey = errors.New("auth0: the tenant's JWKS holds no usable signing key")
+
+// usable returns k without its weak RSA keys, or errNoUsableKey when none
+// is left.
+func (t *tenantKeys) usable(k any) (any, error) {
 	set, ok := k.(*jose.JSONWebKeySet)
 	if !ok {
-		return k
+		return k, nil
 	}
 	if f := t.filtered.Load(); f != nil && f.from == set {
-		return f.to
+		return f.result()
 	}
 	out := &jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(set.Keys))}
 	for _, key := range set.Keys {
@@ -61,8 +69,16 @@ func (t *tenantKeys) usable(k any) any {
 		}
 		out.Keys = append(out.Keys, key)
 	}
-	t.filtered.Store(&filteredSet{from: set, to: out})
-	return out
+	f := &filteredSet{from: set, to: out}
+	t.filtered.Store(f)
+	return f.result()
+}
+
+func (f *filteredSet) result() (any, error) {
+	if len(f.to.Keys) == 0 {
+		return nil, errNoUsableKey
+	}
+	return f.to, nil
 }
 
 func (t *tenantKeys) fetch(ctx context.Context) (any, error) {
