@@ -21,8 +21,10 @@ import (
 const DefaultAddr = "127.0.0.1:8080"
 
 // ShutdownGrace is how long Serve lets requests in flight finish once its
-// context is done.
-const ShutdownGrace = 5 * time.Second
+// context is done. It is longer than the 5 s that net/http gives a
+// connection on which no request has arrived yet before it counts as idle,
+// so that such a connection never makes a shutdown fail.
+const ShutdownGrace = 10 * time.Second
 
 // Main runs run with the process's environment and standard output, and a
 // context that SIGINT (Ctrl-C) or SIGTERM (from a process manager) cancels,
