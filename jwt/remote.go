@@ -221,41 +221,50 @@ func (s *RemoteKeySet) VerificationKey(ctx context.Context, kid, alg string) (an
 	} else if fetchAlgFamily(alg) == familyNone {
 		return nil, errAlgNotServed
 	}
-	f := s.missFetch(idx == nil)
-	if f == nil {
-		if idx == nil {
-			return nil, fmt.Errorf("%w: jwt: %s has not loaded yet", ErrKeySetUnavailable, s.url.Redacted())
+	// A download that was already under way when this lookup began may
+	// predate the key: if the kid is still unknown after it, try once more
+	// with a download of its own, when the rate limit allows.
+	for attempt := 0; ; attempt++ {
+		f, joined := s.missFetch(idx == nil)
+		if f == nil {
+			if idx == nil {
+				return nil, fmt.Errorf("%w: jwt: %s has not loaded yet", ErrKeySetUnavailable, s.url.Redacted())
+			}
+			return nil, errUnknownKID
 		}
-		return nil, errUnknownKID
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: jwt: gave up waiting for %s: %w", ErrKeySetUnavailable, s.url.Redacted(), context.Cause(ctx))
+		}
+		if f.err != nil {
+			return nil, f.err
+		}
+		idx = s.keys.Load()
+		key, err := idx.lookup(kid, alg)
+		if err != errUnknownKID || !joined || attempt > 0 {
+			return key, err
+		}
 	}
-	select {
-	case <-f.done:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: jwt: gave up waiting for %s: %w", ErrKeySetUnavailable, s.url.Redacted(), context.Cause(ctx))
-	}
-	if f.err != nil {
-		return nil, f.err
-	}
-	return s.keys.Load().lookup(kid, alg)
 }
 
 // missFetch returns the download a missed lookup should wait for: the one
-// under way, or a new one if the rate limit allows, or nil.
-func (s *RemoteKeySet) missFetch(neverLoaded bool) *remoteFetch {
+// under way (joined is true), or a new one if the rate limit allows, or nil.
+func (s *RemoteKeySet) missFetch(neverLoaded bool) (f *remoteFetch, joined bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.flight != nil {
-		return s.flight
+		return s.flight, true
 	}
 	if s.closed {
-		return nil
+		return nil, false
 	}
 	now := time.Now()
 	if !s.lastMiss.IsZero() && now.Sub(s.lastMiss) < s.missEvery {
-		return nil
+		return nil, false
 	}
 	s.lastMiss = now
-	return s.startFetchLocked()
+	return s.startFetchLocked(), false
 }
 
 // Refresh downloads the set now, or waits for the download under way,

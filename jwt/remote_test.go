@@ -659,3 +659,49 @@ func BenchmarkKeySetLookup(b *testing.B) {
 		})
 	})
 }
+
+// A lookup that joins a download which began before the key was published
+// must not give up on that stale answer: it downloads once more, when the
+// rate limit allows.
+func TestRemoteKeySetLookupAfterStaleDownload(t *testing.T) {
+	t.Parallel()
+	k := testKeys(t)
+	keyA := jwkOf(t, k.rsa.Public(), map[string]any{"kid": "A", "alg": "RS256"})
+	keyB := jwkOf(t, k.p256.Public(), map[string]any{"kid": "B", "alg": "ES256"})
+	srv := newJWKSTestServer(t, respondBody(jwksJSON(t, keyA)))
+	ks := newRemoteTestSet(t, srv.URL, RemoteOptions{UnknownKIDInterval: time.Nanosecond})
+	srv.drainHits()
+
+	// A refresh is under way and answers with the old set; only once it has
+	// been received is key B published.
+	release := make(chan struct{})
+	old := jwksJSON(t, keyA)
+	srv.set(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(old)
+	})
+	refreshed := make(chan error, 1)
+	go func() { refreshed <- ks.Refresh(context.Background()) }()
+	srv.waitHits(t, 1)
+
+	looked := make(chan error, 1)
+	go func() {
+		key, err := ks.VerificationKey(context.Background(), "B", "ES256")
+		if err == nil && !samePublicKey(key, k.p256.Public()) {
+			err = fmt.Errorf("got another key: %T", key)
+		}
+		looked <- err
+	}()
+	// Let the lookup join the refresh under way, then publish B and let the
+	// stale refresh answer.
+	time.Sleep(20 * time.Millisecond)
+	srv.set(respondBody(jwksJSON(t, keyA, keyB)))
+	close(release)
+	if err := <-refreshed; err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if err := <-looked; err != nil {
+		t.Fatalf("VerificationKey(B) after a stale download = %v; want key B from one more download", err)
+	}
+}
