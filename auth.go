@@ -383,6 +383,7 @@ type ScopeError struct {
 	Required []string
 }
 
+// Error names the first missing scope.
 func (e *ScopeError) Error() string { return "auth: missing required scope " + e.Missing }
 
 // Is reports that a ScopeError is an [ErrForbidden].

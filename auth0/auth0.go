@@ -351,6 +351,7 @@ type StatusError struct {
 	StatusCode int
 }
 
+// Error names the status the key server answered with.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("auth0: JWKS request answered with HTTP %d", e.StatusCode)
 }
