@@ -346,7 +346,8 @@ func (a *ScopedAuth[P]) Requires(required ...string) *Auth[P] {
 			Err:    &ScopeError{Missing: s, Required: required},
 		}
 	}
-	inner, validator, scopesOf := a.resolve, a.validator, a.scopesOf
+	inner, scopesOf := a.resolve, a.scopesOf
+	missing := compile(a.validator, required)
 	return &Auth[P]{
 		s:          a.s,
 		challenges: a.challenges,
@@ -355,16 +356,38 @@ func (a *ScopedAuth[P]) Requires(required ...string) *Auth[P] {
 			if err != nil {
 				return ctx, p, err
 			}
-			granted := scopesOf(p)
-			for i, s := range required {
-				if !validator.HasScope(s, granted) {
-					var zero P
-					return ctx, zero, denials[i]
-				}
+			if i := missing.Missing(scopesOf(p)); i >= 0 {
+				var zero P
+				return ctx, zero, denials[i]
 			}
 			return ctx, p, nil
 		},
 	}
+}
+
+// compile prepares required for v: with v's own [scopes.Matcher] when v is a
+// [scopes.Compiler], so that a request's scopes are read once, and otherwise
+// with one HasScope call per required scope.
+func compile(v scopes.Validator, required []string) scopes.Matcher {
+	if c, ok := v.(scopes.Compiler); ok {
+		return c.Compile(required)
+	}
+	return eachScope{v: v, required: required}
+}
+
+// eachScope is the Matcher of a validator that does not compile.
+type eachScope struct {
+	v        scopes.Validator
+	required []string
+}
+
+func (e eachScope) Missing(granted scopes.Set) int {
+	for i, s := range e.required {
+		if !e.v.HasScope(s, granted) {
+			return i
+		}
+	}
+	return -1
 }
 
 func quoteAll(ss []string) string {
