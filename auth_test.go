@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/typedauth/auth"
@@ -737,4 +739,35 @@ func TestSchemeErrNoCredentialIsAbsent(t *testing.T) {
 	b := auth.New(func(*http.Request) (string, error) { return "", errors.New("scheme broke") },
 		func(context.Context, string) (auth.Claims, error) { return auth.Claims{}, nil })
 	checkProblem(t, serve(t, b.Guard(subHandler), newRequest(t, "/")), http.StatusInternalServerError, "Internal Server Error")
+}
+
+// A validator that is not a scopes.Compiler is asked once per required
+// scope, in order, and the first it refuses is reported.
+func TestRequiresCustomValidator(t *testing.T) {
+	t.Parallel()
+	var asked []string
+	var mu sync.Mutex
+	prefix := scopes.Func(func(required string, granted scopes.Set) bool {
+		mu.Lock()
+		asked = append(asked, required)
+		mu.Unlock()
+		for g := range granted.All() {
+			if strings.HasPrefix(required, g) {
+				return true
+			}
+		}
+		return false
+	})
+	a, _ := newTokenAuth(t, auth.WithScopeValidator(prefix))
+	if _, ok := a.Validator().(scopes.Compiler); ok {
+		t.Fatal("scopes.Func must not be a Compiler for this test to mean anything")
+	}
+	// bob-token grants reports:read (see helpers_test.go).
+	rec := serve(t, a.Requires("reports:read:all", "admin:read", "reports:readme").Guard(subHandler), newRequest(t, "/", bearer("bob-token")))
+	checkProblem(t, rec, http.StatusForbidden, "Token is missing required scope: admin:read")
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"reports:read:all", "admin:read"}; !slices.Equal(asked, want) {
+		t.Errorf("validator asked for %q; want %q (in order, stopping at the first refusal)", asked, want)
+	}
 }
