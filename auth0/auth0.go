@@ -1,6 +1,7 @@
 package auth0
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/auth0/go-jwt-middleware/v2/jwks"
 	"github.com/auth0/go-jwt-middleware/v2/validator"
+	jose "gopkg.in/go-jose/go-jose.v2"
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/scopes"
@@ -22,6 +24,10 @@ const (
 	// DefaultCacheTTL is how long fetched signing keys are used before they
 	// are refreshed in the background (see [WithCacheTTL]).
 	DefaultCacheTTL = 5 * time.Minute
+	// DefaultUnknownKIDInterval is the least time between two downloads
+	// of the tenant's JWKS made because a token named a kid that the cached
+	// set does not hold (see [WithUnknownKIDInterval]).
+	DefaultUnknownKIDInterval = time.Minute
 	// DefaultTimeout bounds one fetch of the tenant's JWKS (see
 	// [WithTimeout]).
 	DefaultTimeout = 10 * time.Second
@@ -63,6 +69,7 @@ type config struct {
 	client     *http.Client
 	timeout    time.Duration
 	cacheTTL   time.Duration
+	unknownKID time.Duration
 	skew       time.Duration
 }
 
@@ -124,10 +131,27 @@ func WithTimeout(d time.Duration) Option {
 // refreshed (default [DefaultCacheTTL]). After it, the next request triggers
 // a refresh in the background and is verified with the keys in hand; if the
 // refresh fails, the keys are dropped and the next request fetches them
-// again. A token signed by a key rotated in after the last fetch is rejected
-// as [ErrUnknownKey] until then. For [NewTenant] only.
+// again. A key rotated in before the TTL ends is picked up earlier, when a
+// token names it (see [WithUnknownKIDInterval]). For [NewTenant] only.
 func WithCacheTTL(d time.Duration) Option {
 	return tenantOption{name: "WithCacheTTL", f: func(c *config) { c.cacheTTL = d }}
+}
+
+// WithUnknownKIDInterval sets the least time between two downloads of the
+// tenant's JWKS made because a token's kid is not in the cached set
+// (default [DefaultUnknownKIDInterval]). Such a token makes the Auth
+// download the set again, unless it did so for an unknown kid less than d
+// ago, and verify the token against the new set: a key the tenant rotated
+// in is accepted at once rather than after [WithCacheTTL]. Concurrent
+// requests share one download; tokens with made-up kids therefore cost the
+// tenant at most one request per d, and are rejected as [ErrUnknownKey].
+// If the download fails (see [ErrKeysUnavailable]) or yields no usable
+// key, the cached keys are kept and go on verifying the tokens they sign,
+// and the request that waited for the download is answered with 503;
+// within d after it, tokens of unknown kids are rejected as unknown
+// without a download. For [NewTenant] only.
+func WithUnknownKIDInterval(d time.Duration) Option {
+	return tenantOption{name: "WithUnknownKIDInterval", f: func(c *config) { c.unknownKID = d }}
 }
 
 // WithAllowedClockSkew tolerates clocks that differ by up to d when
@@ -185,7 +209,7 @@ func New(v *validator.Validator, opts ...Option) *auth.ScopedAuth[auth.Claims] {
 		panic(fmt.Sprintf("auth0: New: %s configures the validator of NewTenant; build it into the validator given to New",
 			strings.Join(c.tenantOnly, ", ")))
 	}
-	return build(v, "", c)
+	return build(v, "", nil, c)
 }
 
 // NewTenant returns an Auth for the access tokens that the Auth0 tenant at
@@ -193,9 +217,10 @@ func New(v *validator.Validator, opts ...Option) *auth.ScopedAuth[auth.Claims] {
 // the API audience: RS256 tokens whose iss is "https://DOMAIN/" and whose
 // aud contains audience, signed by a key of the tenant's JWKS at
 // https://DOMAIN/.well-known/jwks.json. The keys are fetched on the first
-// request and cached by the SDK's [jwks.CachingProvider] (see
-// [WithCacheTTL]); requests that arrive while no keys are held share one
-// fetch. Everything else is as for [New].
+// request by the SDK's [jwks.Provider] and cached (see [WithCacheTTL]); a
+// token whose kid is not in the cached set has them fetched again, at most
+// once per [WithUnknownKIDInterval]. Requests that arrive while a fetch is
+// pending share it. Everything else is as for [New].
 //
 // NewTenant returns an error if domain is not a bare host name (with an
 // optional port), if audience is empty, or if an option is invalid. It
@@ -222,24 +247,24 @@ func NewTenant(domain, audience string, opts ...Option) (*auth.ScopedAuth[auth.C
 	if err != nil {
 		return nil, fmt.Errorf("auth0: building the JWKS URL: %w", err)
 	}
-	if c.timeout < 0 || c.cacheTTL < 0 || c.skew < 0 {
-		return nil, errors.New("auth0: WithTimeout, WithCacheTTL and WithAllowedClockSkew take durations that are not negative")
+	if c.timeout < 0 || c.cacheTTL < 0 || c.unknownKID < 0 || c.skew < 0 {
+		return nil, errors.New("auth0: WithTimeout, WithCacheTTL, WithUnknownKIDInterval and WithAllowedClockSkew take durations that are not negative")
 	}
-	ttl := c.cacheTTL
-	if ttl == 0 {
-		ttl = DefaultCacheTTL
-	}
-	provider := jwks.NewCachingProvider(issuer, ttl,
+	provider := jwks.NewProvider(issuer,
 		jwks.WithCustomJWKSURI(jwksURL),
 		jwks.WithCustomClient(fetchClient(c.client, c.timeout)))
-	keys := &tenantKeys{inner: provider.KeyFunc}
+	keys := &tenantKeys{
+		download: provider.KeyFunc,
+		ttl:      cmp.Or(c.cacheTTL, DefaultCacheTTL),
+		interval: cmp.Or(c.unknownKID, DefaultUnknownKIDInterval),
+	}
 	v, err := validator.New(KeyFunc(keys.keyFunc), validator.RS256, issuer.String(), []string{audience},
 		validator.WithCustomClaims(CustomClaims),
 		validator.WithAllowedClockSkew(c.skew))
 	if err != nil {
 		return nil, fmt.Errorf("auth0: building the validator: %w", err)
 	}
-	return build(v, string(validator.RS256), c), nil
+	return build(v, string(validator.RS256), keys.refresh, c), nil
 }
 
 // checkDomain accepts a host name with an optional port, as Auth0 shows the
@@ -259,12 +284,21 @@ func checkDomain(domain string) error {
 var errNoExpiry = rejectNoExpiry.with(nil)
 
 // build wires v into a ScopedAuth. alg is the algorithm v accepts, if known.
-func build(v *validator.Validator, alg string, c *config) *auth.ScopedAuth[auth.Claims] {
+// refresh, if not nil, is called when no key of v's set has the token's kid
+// (go-jose then reports [jose.ErrUnsupportedKeyType]); unless it fails, the
+// token is verified once more.
+func build(v *validator.Validator, alg string, refresh func(context.Context) error, c *config) *auth.ScopedAuth[auth.Claims] {
 	verify := func(ctx context.Context, raw string) (auth.Claims, error) {
 		if !compact(raw) {
 			return nil, errNotCompact
 		}
 		res, err := v.ValidateToken(ctx, raw)
+		if err != nil && refresh != nil && errors.Is(err, jose.ErrUnsupportedKeyType) {
+			if rerr := refresh(ctx); rerr != nil {
+				return nil, rejectUnavailable.with(&keyFetchError{err: rerr})
+			}
+			res, err = v.ValidateToken(ctx, raw)
+		}
 		if err != nil {
 			return nil, classify(err, raw, alg)
 		}
