@@ -441,6 +441,7 @@ func TestNewTenantErrors(t *testing.T) {
 		{name: "base URL of another scheme", domain: testDomain, audience: testAudience, opts: []auth0.Option{auth0.WithBaseURL("ftp://tenant.test")}},
 		{name: "base URL with query", domain: testDomain, audience: testAudience, opts: []auth0.Option{auth0.WithBaseURL("https://tenant.test/?a=b")}},
 		{name: "negative timeout", domain: testDomain, audience: testAudience, opts: []auth0.Option{auth0.WithTimeout(-time.Second)}},
+		{name: "negative unknown kid interval", domain: testDomain, audience: testAudience, opts: []auth0.Option{auth0.WithUnknownKIDInterval(-time.Second)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

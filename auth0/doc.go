@@ -22,8 +22,10 @@
 // Tokens must be RS256, name https://DOMAIN/ as issuer and the audience in
 // aud, carry an exp and be within their exp/nbf/iat window, and be signed by a key of the
 // tenant's JWKS (RSA keys under [MinRSABits] are ignored), fetched from
-// https://DOMAIN/.well-known/jwks.json and cached by the SDK's
-// [jwks.CachingProvider]; redirects never lead from https to http. [New] takes a
+// https://DOMAIN/.well-known/jwks.json with the SDK's [jwks.Provider] and
+// cached for [WithCacheTTL]; a token naming a kid the cache lacks makes it
+// download the set again, at most once per [WithUnknownKIDInterval], so a
+// rotated key is accepted at once. Redirects never lead from https to http. [New] takes a
 // [validator.Validator] built by hand instead, for other algorithms or
 // several audiences.
 //
@@ -59,7 +61,5 @@
 // # What is not checked
 //
 // Tokens are not checked against a revocation list, and "azp" and "org_id"
-// are not checked: read them from the claims if your API needs to. The SDK
-// refreshes the key cache only after its TTL, not when it meets an unknown
-// kid.
+// are not checked: read them from the claims if your API needs to.
 package auth0

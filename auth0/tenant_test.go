@@ -52,12 +52,28 @@ const (
 )
 
 // tenant is an httptest server shaped like an Auth0 tenant: it serves the
-// RS256 public key of testKeys()[0] under kid testKid at /.well-known/jwks.json.
+// RS256 public key of testKeys()[0] under kid testKid at
+// /.well-known/jwks.json, or the set last given to publish.
 type tenant struct {
 	gate  chan struct{} // when set, JWKS answers wait until it is closed
 	srv   *httptest.Server
 	mode  atomic.Int32
 	fetch atomic.Int32
+	jwks  atomic.Pointer[[]byte]
+	stall atomic.Pointer[chan struct{}] // when set, JWKS answers wait until it is closed
+}
+
+// publish makes the tenant serve keys from now on (nil: an empty set).
+func (tn *tenant) publish(keys map[string]*rsa.PublicKey) {
+	b := jwksJSON(keys)
+	tn.jwks.Store(&b)
+}
+
+// hold makes JWKS answers wait until the returned func is called.
+func (tn *tenant) hold() (release func()) {
+	ch := make(chan struct{})
+	tn.stall.Store(&ch)
+	return sync.OnceFunc(func() { close(ch) })
 }
 
 func newTenant(tb testing.TB, tls bool) *tenant {
@@ -69,17 +85,21 @@ func newTenant(tb testing.TB, tls bool) *tenant {
 func newGatedTenant(tb testing.TB, tls bool, gate chan struct{}) *tenant {
 	tb.Helper()
 	tn := &tenant{gate: gate}
-	jwks := jwksJSON(map[string]*rsa.PublicKey{testKid: &testKeys()[0].PublicKey})
+	tn.publish(map[string]*rsa.PublicKey{testKid: &testKeys()[0].PublicKey})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
 		tn.fetch.Add(1)
-		if tn.gate != nil {
+		for _, gate := range []chan struct{}{tn.gate, loadChan(&tn.stall)} {
+			if gate == nil {
+				continue
+			}
 			select {
-			case <-tn.gate:
+			case <-gate:
 			case <-r.Context().Done():
 				return
 			}
 		}
+		jwks := *tn.jwks.Load()
 		switch jwksMode(tn.mode.Load()) {
 		case jwksOK:
 			w.Header().Set("Content-Type", "application/json")
@@ -107,6 +127,13 @@ func newGatedTenant(tb testing.TB, tls bool, gate chan struct{}) *tenant {
 }
 
 func (tn *tenant) setMode(m jwksMode) { tn.mode.Store(int32(m)) }
+
+func loadChan(p *atomic.Pointer[chan struct{}]) chan struct{} {
+	if c := p.Load(); c != nil {
+		return *c
+	}
+	return nil
+}
 
 func jwksJSON(keys map[string]*rsa.PublicKey) []byte {
 	type jwk struct {
