@@ -6,10 +6,10 @@ require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/labstack/echo/v4 v4.16.0
-	github.com/typedauth/auth v0.0.0
-	github.com/typedauth/auth/adapters/echo v0.0.0
-	github.com/typedauth/auth/adapters/gin v0.0.0
-	github.com/typedauth/auth/auth0 v0.0.0
+	github.com/typedauth/auth v0.1.0
+	github.com/typedauth/auth/adapters/echo v0.1.0
+	github.com/typedauth/auth/adapters/gin v0.1.0
+	github.com/typedauth/auth/auth0 v0.1.0
 )
 
 require (
@@ -65,11 +65,3 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.62.0
 )
-
-replace github.com/typedauth/auth => ..
-
-replace github.com/typedauth/auth/auth0 => ../auth0
-
-replace github.com/typedauth/auth/adapters/echo => ../adapters/echo
-
-replace github.com/typedauth/auth/adapters/gin => ../adapters/gin

@@ -1,4 +1,4 @@
-package authchi_test
+package main
 
 import (
 	"context"

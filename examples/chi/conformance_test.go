@@ -1,4 +1,4 @@
-package authchi_test
+package main
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 )
 
 // newServer builds the conformance routes with chi and the library's own
-// middleware, as the package documentation describes.
+// middleware, as adapters/README.md describes.
 func newServer(s *conformance.Stack) http.Handler {
 	r := chi.NewRouter()
 	r.Get("/public", func(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +98,7 @@ func newTokens() *auth.ScopedAuth[auth.Claims] {
 	}, nil)
 }
 
-func serve(tb testing.TB, h http.Handler, method, target, authorization string) *httptest.ResponseRecorder {
+func send(tb testing.TB, h http.Handler, method, target, authorization string) *httptest.ResponseRecorder {
 	tb.Helper()
 	req := httptest.NewRequest(method, target, nil)
 	if authorization != "" {
@@ -134,7 +134,7 @@ func TestRootGuardRunsBeforeRouting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			handler.Store(0)
-			rec := serve(t, r, tt.method, tt.target, tt.authorization)
+			rec := send(t, r, tt.method, tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("%s %s = %d %q; want %d", tt.method, tt.target, rec.Code, rec.Body, tt.wantStatus)
 			}
@@ -175,7 +175,7 @@ func TestRouteGuardsPrefixOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := serve(t, r, tt.method, tt.target, tt.authorization)
+			rec := send(t, r, tt.method, tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("%s %s = %d %q; want %d", tt.method, tt.target, rec.Code, rec.Body, tt.wantStatus)
 			}
@@ -216,7 +216,7 @@ func TestGroupAndWithDoNotLeak(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := serve(t, r, "GET", tt.target, tt.authorization)
+			rec := send(t, r, "GET", tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("GET %s = %d %q; want %d", tt.target, rec.Code, rec.Body, tt.wantStatus)
 			}
