@@ -1,0 +1,432 @@
+// Command report runs the benchmarks of package bench in interleaved
+// rounds and writes BENCHMARKS.md: per cell, the median time of every
+// subject, the median of its per-round ratios to the bare golang-jwt parser
+// of the same round, and its allocations.
+//
+// Run it from the repository (the workspace resolves the bench module):
+//
+//	go run ./bench/cmd/report                        # about three minutes on two cores
+//	go run ./bench/cmd/report -rounds 5 -benchtime 30ms -out /tmp/b.md
+//
+// Every round is one run of the compiled benchmark binary over every
+// cell, with the subjects of each cell in a different order, so that a
+// change of machine load during the run affects every subject alike.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/typedauth/auth/bench"
+)
+
+func main() {
+	rounds := flag.Int("rounds", 9, "number of interleaved rounds; medians are taken over them")
+	benchtime := flag.String("benchtime", "60ms", "go test -benchtime of each benchmark in each round")
+	out := flag.String("out", "", "file to write (default BENCHMARKS.md at the root of the workspace)")
+	filter := flag.String("bench", "", "only cells matching this regexp, as group/cell (such as 'alg/RS256'); for trials")
+	flag.Parse()
+	if err := run(*rounds, *benchtime, *out, *filter); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+}
+
+func run(rounds int, benchtime, out, filter string) error {
+	if rounds < 1 {
+		return errors.New("-rounds must be at least 1")
+	}
+	if out == "" {
+		root, err := workspaceRoot()
+		if err != nil {
+			return err
+		}
+		out = filepath.Join(root, "BENCHMARKS.md")
+	}
+	tmp, err := os.MkdirTemp("", "bench-report")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "bench.test")
+	fmt.Fprintln(os.Stderr, "building the benchmark binary")
+	if err := command(io.Discard, "go", "test", "-c", "-o", bin, "github.com/typedauth/auth/bench"); err != nil {
+		return err
+	}
+	goVersion, err := output("go", "version")
+	if err != nil {
+		return err
+	}
+
+	pattern := "^BenchmarkRequest$"
+	if filter != "" {
+		pattern += "/" + filter
+	}
+	res := results{}
+	start := time.Now()
+	for round := range rounds {
+		fmt.Fprintf(os.Stderr, "round %d of %d\n", round+1, rounds)
+		var buf bytes.Buffer
+		err := command(&buf, bin, "-test.run=^$", "-test.bench="+pattern, "-test.benchmem",
+			"-test.benchtime="+benchtime, fmt.Sprintf("-order=%d", round+1))
+		if err != nil {
+			os.Stderr.Write(buf.Bytes())
+			return err
+		}
+		if err := res.parse(&buf, round); err != nil {
+			return err
+		}
+	}
+	if len(res) == 0 {
+		return fmt.Errorf("no benchmark matched %q", pattern)
+	}
+	info := machine{
+		date: time.Now().UTC(), goVersion: strings.TrimSpace(goVersion), cpu: cpuModel(),
+		numCPU: runtime.NumCPU(), procs: res.procs(), rounds: rounds, benchtime: benchtime,
+		took: time.Since(start).Round(time.Second),
+	}
+	var doc bytes.Buffer
+	write(&doc, info, res)
+	if err := os.WriteFile(out, doc.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s in %s\n", out, info.took)
+	return nil
+}
+
+// workspaceRoot returns the directory of the go.work in use.
+func workspaceRoot() (string, error) {
+	work, err := output("go", "env", "GOWORK")
+	if err != nil {
+		return "", err
+	}
+	work = strings.TrimSpace(work)
+	if work == "" || work == "off" {
+		return "", errors.New("not in the workspace: run from the repository, or give -out")
+	}
+	return filepath.Dir(work), nil
+}
+
+func command(stdout io.Writer, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w", strings.Join(cmd.Args, " "), err)
+	}
+	return nil
+}
+
+func output(name string, args ...string) (string, error) {
+	var buf bytes.Buffer
+	err := command(&buf, name, args...)
+	return buf.String(), err
+}
+
+// cpuModel returns the CPU's model name on Linux, or GOARCH elsewhere.
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+// sample is one benchmark result of one round.
+type sample struct {
+	round         int
+	ns            float64
+	bytes, allocs float64
+	procs         int
+}
+
+// key names one row of one cell.
+type key struct{ group, cell, subject string }
+
+// results holds every sample by row.
+type results map[key][]sample
+
+// line matches a benchmark result with -benchmem, such as
+// "BenchmarkRequest/alg/RS256/typedauth-2  1000  52000 ns/op  3712 B/op  36 allocs/op".
+var line = regexp.MustCompile(`^BenchmarkRequest/([^/\s]+)/([^/\s]+)/([^\s]+?)(?:-(\d+))?\s+\d+\s+([\d.]+) ns/op\s+(\d+) B/op\s+(\d+) allocs/op`)
+
+func (res results) parse(r io.Reader, round int) error {
+	s := bufio.NewScanner(r)
+	for s.Scan() {
+		m := line.FindStringSubmatch(s.Text())
+		if m == nil {
+			continue
+		}
+		ns, err := strconv.ParseFloat(m[5], 64)
+		if err != nil {
+			return err
+		}
+		b, _ := strconv.ParseFloat(m[6], 64)
+		a, _ := strconv.ParseFloat(m[7], 64)
+		procs, _ := strconv.Atoi(cmp.Or(m[4], "1"))
+		k := key{m[1], m[2], m[3]}
+		res[k] = append(res[k], sample{round: round, ns: ns, bytes: b, allocs: a, procs: procs})
+	}
+	return s.Err()
+}
+
+// procs returns GOMAXPROCS of the runs.
+func (res results) procs() int {
+	for _, ss := range res {
+		return ss[0].procs
+	}
+	return 0
+}
+
+// row is the summary of one subject in one cell.
+type row struct {
+	ns, ratio, bytes, allocs float64
+	hasRatio                 bool
+}
+
+// summary returns the medians of the subject's samples in cell (g, c), and
+// the median over rounds of its time over the base's time of the same
+// round.
+func (res results) summary(g, c, subject, base string) (row, bool) {
+	ss := res[key{g, c, subject}]
+	if len(ss) == 0 {
+		return row{}, false
+	}
+	r := row{
+		ns:     median(ss, func(s sample) float64 { return s.ns }),
+		bytes:  median(ss, func(s sample) float64 { return s.bytes }),
+		allocs: median(ss, func(s sample) float64 { return s.allocs }),
+	}
+	baseNS := map[int]float64{}
+	for _, s := range res[key{g, c, base}] {
+		baseNS[s.round] = s.ns
+	}
+	var ratios []float64
+	for _, s := range ss {
+		if b, ok := baseNS[s.round]; ok && b > 0 {
+			ratios = append(ratios, s.ns/b)
+		}
+	}
+	if len(ratios) > 0 {
+		r.ratio, r.hasRatio = medianOf(ratios), true
+	}
+	return r, true
+}
+
+func median(ss []sample, f func(sample) float64) float64 {
+	v := make([]float64, len(ss))
+	for i, s := range ss {
+		v[i] = f(s)
+	}
+	return medianOf(v)
+}
+
+func medianOf(v []float64) float64 {
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
+// machine describes the run.
+type machine struct {
+	date          time.Time
+	goVersion     string
+	cpu           string
+	numCPU, procs int
+	rounds        int
+	benchtime     string
+	took          time.Duration
+}
+
+// A claim is a performance statement checked against the run: in every
+// cell of group, subject's median ratio to the base is at most max.
+type claim struct {
+	text    string
+	group   string
+	subject string
+	max     float64
+}
+
+// claims are the ratio claims that BENCHMARKS.md checks.
+var claims = []claim{
+	{text: "typedauth uncached costs at most 1.10× the bare parser, for every algorithm", group: "alg", subject: "typedauth", max: 1.10},
+}
+
+func write(w io.Writer, info machine, res results) {
+	subjects := bench.Subjects()
+	base := ""
+	for _, s := range subjects {
+		if s.Base {
+			base = s.Name
+		}
+	}
+	fmt.Fprintf(w, "# Benchmarks\n\n")
+	fmt.Fprintf(w, "One authenticated request — a bearer token through a middleware to a handler that reads `sub` — "+
+		"through typedauth and its peers. Generated by `go run ./bench/cmd/report` (module [`bench/`](bench)); "+
+		"do not edit by hand.\n\n")
+	fmt.Fprintf(w, "- Date: %s\n", info.date.Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "- `%s`, %d CPUs (%s), GOMAXPROCS %d\n", info.goVersion, info.numCPU, info.cpu, info.procs)
+	fmt.Fprintf(w, "- %d interleaved rounds, `-benchtime %s` per benchmark, %s in all\n\n", info.rounds, info.benchtime, info.took)
+
+	fmt.Fprintf(w, "## Method\n\n")
+	fmt.Fprintf(w, "Each round runs the compiled benchmark binary once over every cell, with the subjects of each "+
+		"cell in a different order, so that a change of machine load touches every subject alike. A time is the "+
+		"median over rounds; a ratio is the median over rounds of the subject's time over the bare parser's time "+
+		"in the same cell of the same round (below 1 is faster than the bare parser). Allocations are medians of "+
+		"`-benchmem`. Every iteration checks that the request reached the handler, and `TestSubjectsReject` "+
+		"(run by `go test github.com/typedauth/auth/...`) checks that every subject, in every benchmarked cell, "+
+		"rejects a bad signature, an expired token, a foreign issuer, a foreign audience and a missing scope, so "+
+		"no row is fast because it skips a check. Tokens carry iss, sub, aud, iat, exp, jti, scope and a kid. "+
+		"The machine may be shared: compare ratios within this run, not absolute times across runs.\n\n")
+
+	fmt.Fprintf(w, "## Checks\n\n")
+	for _, c := range claims {
+		writeClaim(w, c, res, base, subjects)
+	}
+	fmt.Fprintln(w)
+
+	notes := map[string]int{} // n/a reason → footnote number
+	var order []string
+	for _, g := range bench.Groups() {
+		fmt.Fprintf(w, "## %s\n\n", g.Title)
+		for pass := range 2 {
+			fmt.Fprintf(w, "| %s |", map[int]string{0: "time (ratio to base)", 1: "B/op, allocs/op"}[pass])
+			for _, c := range g.Cells {
+				fmt.Fprintf(w, " %s |", c.Name)
+			}
+			fmt.Fprintf(w, "\n| --- |%s\n", strings.Repeat(" ---: |", len(g.Cells)))
+			for _, s := range subjects {
+				fmt.Fprintf(w, "| %s |", title(s))
+				for _, c := range g.Cells {
+					if reason := s.Reason(c.Scenario); reason != "" {
+						if _, ok := notes[reason]; !ok {
+							order = append(order, reason)
+							notes[reason] = len(order)
+						}
+						fmt.Fprintf(w, " n/a [%d] |", notes[reason])
+						continue
+					}
+					r, ok := res.summary(g.Name, c.Name, s.Name, base)
+					switch {
+					case !ok:
+						fmt.Fprint(w, " – |")
+					case pass == 1:
+						fmt.Fprintf(w, " %s, %.0f |", size(r.bytes), r.allocs)
+					case r.hasRatio:
+						fmt.Fprintf(w, " %s (%.2f×) |", duration(r.ns), r.ratio)
+					default:
+						fmt.Fprintf(w, " %s |", duration(r.ns))
+					}
+				}
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if len(order) > 0 {
+		fmt.Fprintf(w, "n/a:\n\n")
+		for i, reason := range order {
+			fmt.Fprintf(w, "%d. %s\n", i+1, reason)
+		}
+		fmt.Fprintln(w)
+	}
+
+	fmt.Fprintf(w, "## Subjects\n\n")
+	for _, s := range subjects {
+		fmt.Fprintf(w, "- **%s** (`%s`): %s", title(s), s.Name, s.Notes)
+		if len(s.Lacks) > 0 {
+			var lacks []string
+			for _, t := range s.Lacks {
+				lacks = append(lacks, t.String())
+			}
+			fmt.Fprintf(w, " † Cannot be configured to reject: %s; excluded from the checks above.", strings.Join(lacks, ", "))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "\nSubjects without scope support check scopes in the handler, as a user would: every required scope "+
+		"must be one of the space-separated values of the `scope` claim, compared exactly, else 403. typedauth's "+
+		"`Requires` has the same outcome on these tokens.\n")
+}
+
+// title is the subject's display name, marked when it lacks a check.
+func title(s bench.Subject) string {
+	if len(s.Lacks) > 0 {
+		return s.Title + " †"
+	}
+	return s.Title
+}
+
+func writeClaim(w io.Writer, c claim, res results, base string, subjects []bench.Subject) {
+	idx := slices.IndexFunc(subjects, func(s bench.Subject) bool { return s.Name == c.subject })
+	if idx < 0 || len(subjects[idx].Lacks) > 0 {
+		fmt.Fprintf(w, "- %s: not checked (the subject is absent or lacks a check)\n", c.text)
+		return
+	}
+	gi := slices.IndexFunc(bench.Groups(), func(g bench.Group) bool { return g.Name == c.group })
+	if gi < 0 {
+		fmt.Fprintf(w, "- %s: not checked (no group %q)\n", c.text, c.group)
+		return
+	}
+	var parts []string
+	pass, measured := true, false
+	for _, cell := range bench.Groups()[gi].Cells {
+		r, ok := res.summary(c.group, cell.Name, c.subject, base)
+		if !ok || !r.hasRatio {
+			continue
+		}
+		measured = true
+		parts = append(parts, fmt.Sprintf("%s %.2f×", cell.Name, r.ratio))
+		if r.ratio > c.max {
+			pass = false
+		}
+	}
+	verdict := "**holds**"
+	switch {
+	case !measured:
+		verdict = "not measured in this run"
+	case !pass:
+		verdict = "**does not hold**"
+	}
+	fmt.Fprintf(w, "- %s: %s (%s)\n", c.text, verdict, strings.Join(parts, ", "))
+}
+
+func duration(ns float64) string {
+	switch {
+	case ns < 1e3:
+		return fmt.Sprintf("%.0f ns", ns)
+	case ns < 1e5:
+		return fmt.Sprintf("%.1f µs", ns/1e3)
+	default:
+		return fmt.Sprintf("%.0f µs", ns/1e3)
+	}
+}
+
+func size(b float64) string {
+	if b < 1024 {
+		return fmt.Sprintf("%.0f B", b)
+	}
+	return fmt.Sprintf("%.1f KiB", b/1024)
+}

@@ -1,0 +1,47 @@
+package bench
+
+import "fmt"
+
+// A Group is one table of BENCHMARKS.md: cells of scenarios, each served
+// by every subject.
+type Group struct {
+	// Name is the benchmark sub-test name of the group, such as "alg".
+	Name string
+	// Title heads the group's table.
+	Title string
+	// Parallel runs the group's cells with b.RunParallel.
+	Parallel bool
+	// Cells are the group's columns.
+	Cells []Cell
+}
+
+// A Cell is one scenario of a group.
+type Cell struct {
+	// Name is the benchmark sub-test name of the cell, such as "RS256".
+	Name string
+	// Scenario is what every subject serves in the cell.
+	Scenario Scenario
+}
+
+// Groups returns the measured groups: one per algorithm, the scope check,
+// the size of a remote key set, and the algorithms again with
+// b.RunParallel.
+func Groups() []Group {
+	var algs, scopes, sets []Cell
+	for _, alg := range Algorithms {
+		algs = append(algs, Cell{Name: alg, Scenario: Scenario{Alg: alg}})
+	}
+	for _, n := range ScopeCounts {
+		scopes = append(scopes, Cell{Name: fmt.Sprintf("scopes=%d", n),
+			Scenario: Scenario{Alg: ScopeAlgorithm, Required: RequiredScopes(n)}})
+	}
+	for _, n := range JWKSSizes {
+		sets = append(sets, Cell{Name: fmt.Sprintf("keys=%d", n), Scenario: Scenario{Alg: JWKSAlgorithm, JWKS: n}})
+	}
+	return []Group{
+		{Name: "alg", Title: "Algorithms (one local key, no scope required)", Cells: algs},
+		{Name: "scopes", Title: fmt.Sprintf("Required scopes (%s, 20 scopes granted)", ScopeAlgorithm), Cells: scopes},
+		{Name: "jwks", Title: fmt.Sprintf("Remote key set size (%s, the token's kid is the set's last key)", JWKSAlgorithm), Cells: sets},
+		{Name: "parallel", Title: "Algorithms with b.RunParallel (all cores)", Parallel: true, Cells: algs},
+	}
+}
