@@ -21,15 +21,66 @@ import (
 // zero Auth rejects every request with status 500; build one with [New],
 // [NewScoped] or a package such as jwt or apikey.
 type Auth[P any] struct {
-	s          *settings
-	challenges []Challenge
-	resolve    resolver[P]
+	s            *settings
+	challenges   []Challenge
+	descriptions []Description
+	resolve      resolver[P]
+	verify       verifier[P]
+	// hide returns a copy of ctx in which From finds no principal of the
+	// types this Auth stores (P and those of earlier stages), for the
+	// anonymous requests of Optional.
+	hide func(ctx context.Context) context.Context
 }
 
 // resolver authenticates r. It returns a context carrying the principals of
 // earlier stages (see Then), the principal, or an error. A missing credential
 // is reported as an error matching ErrNoCredential.
 type resolver[P any] func(ctx context.Context, r *http.Request) (context.Context, P, error)
+
+// verifier is a resolver for a raw credential that was not read from a
+// request.
+type verifier[P any] func(ctx context.Context, raw string) (context.Context, P, error)
+
+// Source is anything that is an Auth of P: an [*Auth], a [*ScopedAuth], and
+// every type that embeds one, such as the auths of packages jwt and auth0 or
+// a type of your own. [Then], [AnyOf] and the framework adapters accept a
+// Source, so that they take each of these without a conversion:
+//
+//	user := auth.Then(tokens, loadUser) // tokens is a *jwt.Auth
+//
+// Source is sealed: only this package can add implementations, by the
+// unexported method that returns the underlying Auth.
+type Source[P any] interface {
+	Guarder
+	source() *Auth[P]
+}
+
+var (
+	_ Source[Claims] = (*Auth[Claims])(nil)
+	_ Source[Claims] = (*ScopedAuth[Claims])(nil)
+)
+
+func (a *Auth[P]) source() *Auth[P] { return a }
+
+// authOf returns the Auth behind src, or nil when src is nil or zero
+// (including a nil pointer of an embedding type).
+func authOf[P any](src Source[P]) *Auth[P] {
+	var a *Auth[P]
+	if src != nil {
+		func() {
+			defer func() {
+				if recover() != nil { // a nil *jwt.Auth, say: its embedded field cannot be read
+					a = nil
+				}
+			}()
+			a = src.source()
+		}()
+	}
+	if a == nil || a.resolve == nil {
+		return nil
+	}
+	return a
+}
 
 // Guarder is the view of an [Auth] that does not depend on its principal
 // type. Framework adapters accept it, so they need no type parameters.
@@ -54,7 +105,9 @@ var _ Guarder = (*Auth[Claims])(nil)
 // New returns an Auth that reads credentials with scheme and turns them into
 // principals with verify. verify receives the request's context and a
 // credential that is non-empty and at most [DefaultMaxCredentialLength] bytes
-// (see [WithMaxCredentialLength]).
+// (see [WithMaxCredentialLength]). The Auth's 401 responses carry the
+// scheme's challenges and [Auth.Descriptions] reports the scheme's
+// descriptions, unless [WithChallenge] or [WithDescription] say otherwise.
 //
 // verify rejects a credential by returning an error that says what went
 // wrong: [ErrInvalidCredential] (or [Unauthorized] for a specific public
@@ -73,16 +126,18 @@ func New[P any](scheme Scheme, verify func(ctx context.Context, raw string) (P, 
 	if verify == nil {
 		panic("auth: New: nil verify func")
 	}
-	s := newSettings(opts)
+	s := newSettings(scheme, opts)
 	maxLen, absent := s.maxLen, s.absent
 	tooLong := &Error{Status: http.StatusUnauthorized, Detail: "Credential is too long", Code: CodeInvalidToken,
 		Err: fmt.Errorf("%w: credential longer than %d bytes", ErrInvalidCredential, maxLen)}
+	credential := scheme.Credential
 	return &Auth[P]{
-		s:          s,
-		challenges: s.challenges,
+		s:            s,
+		challenges:   s.challenges,
+		descriptions: s.descriptions,
 		resolve: func(ctx context.Context, r *http.Request) (context.Context, P, error) {
 			var zero P
-			raw, err := scheme(r)
+			raw, err := credential(r)
 			if err != nil {
 				if errors.Is(err, ErrNoCredential) {
 					return ctx, zero, absent
@@ -101,7 +156,59 @@ func New[P any](scheme Scheme, verify func(ctx context.Context, raw string) (P, 
 			}
 			return ctx, p, nil
 		},
+		verify: func(ctx context.Context, raw string) (context.Context, P, error) {
+			var zero P
+			if raw == "" {
+				return ctx, zero, absent
+			}
+			if len(raw) > maxLen {
+				return ctx, zero, tooLong
+			}
+			p, err := verify(ctx, raw)
+			if err != nil {
+				return ctx, zero, rejectAbsent(err)
+			}
+			return ctx, p, nil
+		},
+		hide: hideOf[P](nil),
 	}
+}
+
+// noPrincipal is stored in place of a principal that [Auth.Optional] must
+// hide: From reports false for it.
+type noPrincipal struct{}
+
+// hideOf returns a hide function that masks P after whatever inner masks.
+func hideOf[P any](inner func(context.Context) context.Context) func(context.Context) context.Context {
+	return func(ctx context.Context) context.Context {
+		if inner != nil {
+			ctx = inner(ctx)
+		}
+		return context.WithValue(ctx, principalKey[P]{}, noPrincipal{})
+	}
+}
+
+// Verify authenticates a raw credential that was not read from a request,
+// such as the token of a WebSocket message, a queue job or a gRPC call. It
+// runs every check that [Auth.Guard] runs after the scheme has extracted the
+// credential: the length limit, the verifier, the scopes of
+// [ScopedAuth.Requires], the loaders of [Then] (which find each earlier
+// stage's principal in the context they receive) and, for [AnyOf], the
+// members as documented there. An empty raw is reported as no credential
+// (an error matching [ErrNoCredential]).
+//
+// On failure Verify returns the zero P and an [*Error] (as error) whose
+// status is what Guard would send. It is safe for concurrent use.
+func (a *Auth[P]) Verify(ctx context.Context, raw string) (P, error) {
+	var zero P
+	if a == nil || a.verify == nil {
+		return zero, a.asError(errZeroAuth)
+	}
+	_, p, err := a.verify(ctx, raw)
+	if err != nil {
+		return zero, a.asError(err)
+	}
+	return p, nil
 }
 
 // Authenticate resolves the principal of r without writing a response. On
@@ -160,13 +267,17 @@ func (a *Auth[P]) Protect(w http.ResponseWriter, r *http.Request) (*http.Request
 }
 
 // ProtectOptional is [Auth.Protect] for routes where a credential is
-// optional: a request without one is returned unchanged, with true. A
-// credential that is present but invalid is still rejected.
+// optional. A request without one is returned with true, as a shallow copy
+// whose context hides any principal of the types a stores (P, and for an
+// Auth built with [Then] the type of every stage): [From] reports false for
+// them even when an outer guard had stored one, so that a principal of the
+// same type put there by a gateway's guard is never taken for a signed-in
+// user. A credential that is present but invalid is still rejected.
 func (a *Auth[P]) ProtectOptional(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	ctx, p, err := a.run(r)
 	if err != nil {
 		if isAbsent(err) {
-			return r, true
+			return r.WithContext(a.hide(r.Context())), true
 		}
 		a.fail(w, r, err)
 		return nil, false
@@ -217,7 +328,9 @@ func (a *Auth[P]) Guard(next http.Handler) http.Handler {
 
 // Optional returns middleware that authenticates requests that carry a
 // credential and lets those without one through with no principal in the
-// context ([From] reports false). An invalid credential is still rejected:
+// context: [From] reports false for P (and for the type of every stage of
+// an Auth built with [Then]), even if an outer guard stored a principal of
+// that type. An invalid credential is still rejected:
 // a client that sends a bad token learns so rather than being served as
 // anonymous.
 func (a *Auth[P]) Optional(next http.Handler) http.Handler {
@@ -250,13 +363,27 @@ func (a *Auth[P]) Handler(h func(w http.ResponseWriter, r *http.Request, p P)) h
 	})
 }
 
-// Description returns the OpenAPI security scheme recorded with
-// [WithDescription], or the zero Description.
+// Description returns the first of [Auth.Descriptions], or the zero
+// Description when there is none.
 func (a *Auth[P]) Description() Description {
-	if a == nil || a.s == nil {
+	if a == nil || len(a.descriptions) == 0 {
 		return Description{}
 	}
-	return a.s.description
+	return a.descriptions[0]
+}
+
+// Descriptions returns where a reads credentials, for generators of API
+// documentation: one Description per alternative, any one of which a
+// request may use. An Auth built with [New] has its scheme's descriptions
+// (one for each scheme of [FirstOf]) or the one of [WithDescription];
+// [ScopedAuth.Requires] and [Then] keep those of the Auth they derive from;
+// [AnyOf] lists those of its members in order, without repeats. A scheme
+// that does not describe itself, such as a [SchemeFunc], contributes none.
+func (a *Auth[P]) Descriptions() []Description {
+	if a == nil {
+		return nil
+	}
+	return append([]Description(nil), a.descriptions...)
 }
 
 // Challenges returns the WWW-Authenticate challenges that a sends with a 401.
@@ -283,8 +410,7 @@ type ScopedAuth[P any] struct {
 // otherwise NewScoped panics. Scopes are matched with the validator of
 // [WithScopeValidator], by default [scopes.Hierarchical].
 //
-// This is the custom token auth of the seed's "subclass ScopesAuth": any
-// verifier that returns claims gets scope enforcement.
+// Any verifier that returns claims gets scope enforcement this way.
 func NewScoped[P any](scheme Scheme, verify func(ctx context.Context, raw string) (P, error), scopesOf func(P) scopes.Set, opts ...Option) *ScopedAuth[P] {
 	return Scoped(New(scheme, verify, opts...), scopesOf)
 }
@@ -346,11 +472,12 @@ func (a *ScopedAuth[P]) Requires(required ...string) *Auth[P] {
 			Err:    &ScopeError{Missing: s, Required: required},
 		}
 	}
-	inner, scopesOf := a.resolve, a.scopesOf
+	inner, innerVerify, scopesOf := a.resolve, a.verify, a.scopesOf
 	missing := compile(a.validator, required)
 	return &Auth[P]{
-		s:          a.s,
-		challenges: a.challenges,
+		s:            a.s,
+		challenges:   a.challenges,
+		descriptions: a.descriptions,
 		resolve: func(ctx context.Context, r *http.Request) (context.Context, P, error) {
 			ctx, p, err := inner(ctx, r)
 			if err != nil {
@@ -362,6 +489,18 @@ func (a *ScopedAuth[P]) Requires(required ...string) *Auth[P] {
 			}
 			return ctx, p, nil
 		},
+		verify: func(ctx context.Context, raw string) (context.Context, P, error) {
+			ctx, p, err := innerVerify(ctx, raw)
+			if err != nil {
+				return ctx, p, err
+			}
+			if i := missing.Missing(scopesOf(p)); i >= 0 {
+				var zero P
+				return ctx, zero, denials[i]
+			}
+			return ctx, p, nil
+		},
+		hide: a.hide,
 	}
 }
 
@@ -418,9 +557,11 @@ func (e *ScopeError) Is(target error) bool { return target == ErrForbidden }
 //
 //	currentUser := auth.Then(tokens.Requires("documents:edit"), loadUser)
 //
-// load finds p in ctx too (with [From]), and so does the handler: every
-// stage's principal stays in the request context under its own type. Thens
-// compose: Then(Then(a, f), g) is valid.
+// a is any [Source]: an [*Auth], a [*ScopedAuth], a jwt or auth0 auth, or
+// another Then. load finds p in ctx too (with [From]), and so does the
+// handler: every stage's principal stays in the request context under its
+// own type. Thens compose: Then(Then(a, f), g) is valid. [Auth.Verify] of
+// the result verifies, then loads.
 //
 // load reports an authentication outcome with the errors of this package —
 // [Unauthorized] or [ErrInvalidCredential] for an unknown user (401),
@@ -430,69 +571,104 @@ func (e *ScopeError) Is(target error) bool { return target == ErrForbidden }
 // an invalid credential, since a credential was presented.
 //
 // Then panics if a or load is nil.
-func Then[P, U any](a *Auth[P], load func(ctx context.Context, p P) (U, error)) *Auth[U] {
-	if a == nil || a.resolve == nil {
+func Then[P, U any](a Source[P], load func(ctx context.Context, p P) (U, error)) *Auth[U] {
+	in := authOf(a)
+	if in == nil {
 		panic("auth: Then: nil or zero Auth")
 	}
 	if load == nil {
 		panic("auth: Then: nil loader")
 	}
-	inner := a.resolve
-	return &Auth[U]{
-		s:          a.s,
-		challenges: a.challenges,
-		resolve: func(ctx context.Context, r *http.Request) (context.Context, U, error) {
+	step := func(ctx context.Context, p P) (context.Context, U, error) {
+		ctx = NewContext(ctx, p)
+		u, err := load(ctx, p)
+		if err != nil {
 			var zero U
+			// A loader cannot un-send a credential: its "no
+			// credential" is a rejection of the one it was given.
+			return ctx, zero, rejectAbsent(err)
+		}
+		return ctx, u, nil
+	}
+	inner, innerVerify := in.resolve, in.verify
+	return &Auth[U]{
+		s:            in.s,
+		challenges:   in.challenges,
+		descriptions: in.descriptions,
+		resolve: func(ctx context.Context, r *http.Request) (context.Context, U, error) {
 			ctx, p, err := inner(ctx, r)
 			if err != nil {
+				var zero U
 				return ctx, zero, err
 			}
-			ctx = NewContext(ctx, p)
-			u, err := load(ctx, p)
-			if err != nil {
-				// A loader cannot un-send a credential: its "no
-				// credential" is a rejection of the one it was given.
-				return ctx, zero, rejectAbsent(err)
-			}
-			return ctx, u, nil
+			return step(ctx, p)
 		},
+		verify: func(ctx context.Context, raw string) (context.Context, U, error) {
+			ctx, p, err := innerVerify(ctx, raw)
+			if err != nil {
+				var zero U
+				return ctx, zero, err
+			}
+			return step(ctx, p)
+		},
+		hide: hideOf[U](in.hide),
 	}
 }
 
 // AnyOf returns an Auth that accepts any of several credentials that resolve
 // to one principal type, as Envoy's requires_any does: a JWT or an API key,
-// both loaded into the same User with [Then]. The auths are tried in order;
-// the first whose scheme finds a credential decides, and its verdict stands
-// (a bad JWT is not retried as an API key). When none finds a credential,
-// the 401 carries every auth's challenge.
+// both loaded into the same User with [Then]:
 //
-// The error writer and description are those of the first auth. AnyOf panics
-// if given no auth or a nil one.
-func AnyOf[P any](auths ...*Auth[P]) *Auth[P] {
+//	either := auth.AnyOf(user, auth.Then(keys, keyToUser))
+//
+// On a request, the auths are tried in order; the first whose scheme finds a
+// credential decides, and its verdict stands (a bad JWT is not retried as an
+// API key). When none finds a credential, the 401 carries every auth's
+// challenge.
+//
+// [Auth.Verify] has no request to tell where the credential came from, so
+// it gives raw to each auth in order, and the first that accepts it wins. An
+// auth that rejects raw as an invalid credential (a 401 or 400: not its
+// credential) hands it to the next; any other rejection ends the search and
+// is returned: a 403 means the auth recognised the credential and refused
+// it, and a 503 or 500 means it could not be checked, which is never turned
+// into another auth's success or a 401. When every auth rejects raw as
+// invalid, the error is the first auth's.
+//
+// The error writer is that of the first auth; [Auth.Descriptions] lists the
+// members' descriptions in order, as alternatives. AnyOf panics if given no
+// auth or a nil one.
+func AnyOf[P any](auths ...Source[P]) *Auth[P] {
 	if len(auths) == 0 {
 		panic("auth: AnyOf needs at least one Auth")
 	}
-	var challenges []Challenge
-	for i, a := range auths {
-		if a == nil || a.resolve == nil {
+	var (
+		challenges   []Challenge
+		descriptions []Description
+		hide         func(context.Context) context.Context
+	)
+	members := make([]*Auth[P], len(auths))
+	for i, src := range auths {
+		a := authOf(src)
+		if a == nil {
 			panic(fmt.Sprintf("auth: AnyOf: Auth %d is nil or zero", i))
 		}
-	next:
-		for _, c := range a.challenges {
-			for _, have := range challenges {
-				if have == c {
-					continue next
-				}
-			}
-			challenges = append(challenges, c)
+		members[i] = a
+		challenges = appendNew(challenges, a.challenges...)
+		descriptions = appendNew(descriptions, a.descriptions...)
+		inner, prev := a.hide, hide
+		if prev == nil {
+			hide = inner
+		} else {
+			hide = func(ctx context.Context) context.Context { return inner(prev(ctx)) }
 		}
 	}
-	auths = append([]*Auth[P](nil), auths...)
 	return &Auth[P]{
-		s:          auths[0].s,
-		challenges: challenges,
+		s:            members[0].s,
+		challenges:   challenges,
+		descriptions: descriptions,
 		resolve: func(ctx context.Context, r *http.Request) (context.Context, P, error) {
-			for _, a := range auths {
+			for _, a := range members {
 				ctx2, p, err := a.resolve(ctx, r)
 				if err == nil {
 					return ctx2, p, nil
@@ -506,5 +682,41 @@ func AnyOf[P any](auths ...*Auth[P]) *Auth[P] {
 			var zero P
 			return ctx, zero, errAbsent
 		},
+		verify: func(ctx context.Context, raw string) (context.Context, P, error) {
+			var zero P
+			if raw == "" {
+				return ctx, zero, errAbsent
+			}
+			var first error
+			for _, a := range members {
+				ctx2, p, err := a.verify(ctx, raw)
+				if err == nil {
+					return ctx2, p, nil
+				}
+				e := a.asError(err)
+				if !errors.Is(e, ErrUnauthorized) {
+					return ctx, zero, e
+				}
+				if first == nil {
+					first = e
+				}
+			}
+			return ctx, zero, first
+		},
+		hide: hideOf[P](hide),
 	}
+}
+
+// appendNew appends the elements of add that s does not hold yet.
+func appendNew[T comparable](s []T, add ...T) []T {
+next:
+	for _, x := range add {
+		for _, have := range s {
+			if have == x {
+				continue next
+			}
+		}
+		s = append(s, x)
+	}
+	return s
 }

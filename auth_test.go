@@ -440,9 +440,9 @@ func newAnyOfUsers(tb testing.TB) *auth.Auth[User] {
 	tb.Helper()
 	a, _ := newTokenAuth(tb)
 	byToken := auth.Then(a.Auth, loadUser)
-	keys := apikey.New(apikey.Static(map[string]string{"bob": "bob-key-0123456789"}))
-	byKey := auth.Then(keys, func(_ context.Context, owner string) (User, error) {
-		u, ok := users[owner]
+	keys := apikey.New(apikey.MustStatic(map[string]string{"bob": "bob-key-0123456789"}))
+	byKey := auth.Then(keys, func(_ context.Context, p apikey.Principal) (User, error) {
+		u, ok := users[p.Owner]
 		if !ok {
 			return User{}, auth.Unauthorized("Unknown user")
 		}
@@ -521,12 +521,14 @@ func TestAnyOfPanics(t *testing.T) {
 	a, _ := newTokenAuth(t)
 	tests := []struct {
 		name    string
-		auths   []*auth.Auth[auth.Claims]
+		auths   []auth.Source[auth.Claims]
 		wantMsg string
 	}{
 		{name: "none", wantMsg: "auth: AnyOf needs at least one Auth"},
-		{name: "nil", auths: []*auth.Auth[auth.Claims]{a.Auth, nil}, wantMsg: "auth: AnyOf: Auth 1 is nil or zero"},
-		{name: "zero", auths: []*auth.Auth[auth.Claims]{{}}, wantMsg: "auth: AnyOf: Auth 0 is nil or zero"},
+		{name: "nil", auths: []auth.Source[auth.Claims]{a.Auth, nil}, wantMsg: "auth: AnyOf: Auth 1 is nil or zero"},
+		{name: "nil pointer", auths: []auth.Source[auth.Claims]{a.Auth, (*auth.Auth[auth.Claims])(nil)}, wantMsg: "auth: AnyOf: Auth 1 is nil or zero"},
+		{name: "nil embedded", auths: []auth.Source[auth.Claims]{(*auth.ScopedAuth[auth.Claims])(nil)}, wantMsg: "auth: AnyOf: Auth 0 is nil or zero"},
+		{name: "zero", auths: []auth.Source[auth.Claims]{&auth.Auth[auth.Claims]{}}, wantMsg: "auth: AnyOf: Auth 0 is nil or zero"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -599,8 +601,10 @@ func TestProtect(t *testing.T) {
 
 	rec = newRecorder()
 	orig := newRequest(t, "/")
-	if r, ok := g.ProtectOptional(rec, orig); !ok || r != orig {
-		t.Errorf("ProtectOptional without credential = %v, %v; want the same request, true", r, ok)
+	if r, ok := g.ProtectOptional(rec, orig); !ok || r == nil || r.URL != orig.URL || rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Errorf("ProtectOptional without credential = %v, %v, wrote %d %q; want the request, true, nothing written", r, ok, rec.Code, rec.Body)
+	} else if _, found := auth.From[auth.Claims](r.Context()); found {
+		t.Error("ProtectOptional without credential left a principal in the context")
 	}
 	rec = newRecorder()
 	if r, ok := g.ProtectOptional(rec, newRequest(t, "/", bearer("ghost-token"))); ok || r != nil {
@@ -726,7 +730,7 @@ func TestSchemeErrNoCredentialIsAbsent(t *testing.T) {
 	t.Parallel()
 	// A scheme may say "no credential" with ErrNoCredential instead of "".
 	var calls int
-	a := auth.New(func(*http.Request) (string, error) { return "ignored", fmt.Errorf("cookie: %w", auth.ErrNoCredential) },
+	a := auth.New(auth.SchemeFunc(func(*http.Request) (string, error) { return "ignored", fmt.Errorf("cookie: %w", auth.ErrNoCredential) }),
 		func(context.Context, string) (auth.Claims, error) { calls++; return auth.Claims{}, nil })
 	if rec := serve(t, a.Optional(subHandler), newRequest(t, "/")); rec.Code != http.StatusTeapot {
 		t.Errorf("Optional: status = %d; want the handler to run without a principal", rec.Code)
@@ -736,7 +740,7 @@ func TestSchemeErrNoCredentialIsAbsent(t *testing.T) {
 		t.Errorf("verifier called %d times for an absent credential", calls)
 	}
 	// Any other scheme error is reported as is.
-	b := auth.New(func(*http.Request) (string, error) { return "", errors.New("scheme broke") },
+	b := auth.New(auth.SchemeFunc(func(*http.Request) (string, error) { return "", errors.New("scheme broke") }),
 		func(context.Context, string) (auth.Claims, error) { return auth.Claims{}, nil })
 	checkProblem(t, serve(t, b.Guard(subHandler), newRequest(t, "/")), http.StatusInternalServerError, "Internal Server Error")
 }

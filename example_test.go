@@ -137,8 +137,8 @@ func ExampleAnyOf() {
 	byToken := auth.Then(auth.New(auth.Bearer(), exampleTokens), func(_ context.Context, c auth.Claims) (User, error) {
 		return User{Name: c["sub"].(string)}, nil
 	})
-	byKey := auth.Then(apikey.New(apikey.Static(map[string]string{"ci": "ci-key-0123456789"})), func(_ context.Context, owner string) (User, error) {
-		return User{Name: "service " + owner}, nil
+	byKey := auth.Then(apikey.New(apikey.MustStatic(map[string]string{"ci": "ci-key-0123456789"})), func(_ context.Context, key apikey.Principal) (User, error) {
+		return User{Name: "service " + key.Owner}, nil
 	})
 	users := auth.AnyOf(byToken, byKey)
 

@@ -47,8 +47,8 @@ func FuzzBearer(f *testing.F) {
 
 	base, _ := newTokenAuth(f)
 	users := auth.Then(base.Requires("reports:read"), loadUser)
-	keys := auth.Then(apikey.New(apikey.Static(map[string]string{"bob": "key-1"})), func(_ context.Context, owner string) (User, error) {
-		return users0(owner)
+	keys := auth.Then(apikey.New(apikey.MustStatic(map[string]string{"bob": "key-1"})), func(_ context.Context, key apikey.Principal) (User, error) {
+		return users0(key.Owner)
 	})
 	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 	guards := []http.Handler{
@@ -66,7 +66,7 @@ func FuzzBearer(f *testing.F) {
 		}
 		r := &http.Request{Method: http.MethodGet, Header: h}
 
-		tok, err := auth.Bearer()(r)
+		tok, err := auth.Bearer().Credential(r)
 		switch {
 		case err != nil:
 			if tok != "" {

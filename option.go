@@ -24,20 +24,23 @@ func (f optionFunc) apply(s *settings) { f(s) }
 // settings are the knobs shared by an Auth and every Auth derived from it.
 // They are fixed at construction and read-only afterwards.
 type settings struct {
-	challenges  []Challenge
-	writeError  ErrorWriter
-	maxLen      int
-	validator   scopes.Validator
-	description Description
-	absent      *Error
+	challenges   []Challenge
+	descriptions []Description
+	writeError   ErrorWriter
+	maxLen       int
+	validator    scopes.Validator
+	absent       *Error
 }
 
-func newSettings(opts []Option) *settings {
+// newSettings starts from the challenges and descriptions of scheme, copied,
+// and applies opts.
+func newSettings(scheme Scheme, opts []Option) *settings {
 	s := &settings{
-		challenges: []Challenge{{Scheme: "Bearer"}},
-		writeError: WriteError,
-		maxLen:     DefaultMaxCredentialLength,
-		absent:     errAbsent,
+		challenges:   appendNew(nil, scheme.Challenges()...),
+		descriptions: appendNew(nil, scheme.Descriptions()...),
+		writeError:   WriteError,
+		maxLen:       DefaultMaxCredentialLength,
+		absent:       errAbsent,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -47,9 +50,10 @@ func newSettings(opts []Option) *settings {
 	return s
 }
 
-// WithChallenge sets the WWW-Authenticate challenge sent with 401 responses
-// (default: Bearer with no realm). An empty scheme sends no challenge, as for
-// a browser session cookie. Characters of realm outside those RFC 6750 §3
+// WithChallenge replaces the WWW-Authenticate challenges that the Auth's
+// [Scheme] gives its 401 responses with one challenge of the given scheme
+// and realm, such as WithChallenge("Bearer", "api") for a realm. An empty
+// scheme sends no challenge. Characters of realm outside those RFC 6750 §3
 // allows in a quoted value are sent as '?'. WithChallenge panics if scheme
 // is neither empty nor an RFC 9110 token (letters, digits and
 // !#$%&'*+-.^_`|~), since such a header cannot be sent.
@@ -102,14 +106,23 @@ func WithScopeValidator(v scopes.Validator) Option {
 	return optionFunc(func(s *settings) { s.validator = v })
 }
 
-// Description is the OpenAPI security scheme that an Auth implements, for
-// generators of API documentation.
+// Description says where an Auth reads its credential, in the terms of an
+// OpenAPI security scheme, for generators of API documentation. Every
+// [Scheme] of this package describes itself:
+//
+//	Bearer()                  {Type: "http", Scheme: "bearer"}
+//	Header("X-Api-Key")       {Type: "apiKey", In: "header", Name: "X-Api-Key"}
+//	Cookie("session")         {Type: "apiKey", In: "cookie", Name: "session"}
+//	Query("access_token")     {Type: "apiKey", In: "query", Name: "access_token"}
+//
+// The zero Description means "not described".
 type Description struct {
 	// Type is the OpenAPI type: "http" or "apiKey".
 	Type string
 	// Scheme is the HTTP scheme for type "http", such as "bearer".
 	Scheme string
-	// BearerFormat hints at the token format, such as "JWT".
+	// BearerFormat hints at the token format of an HTTP bearer scheme, such
+	// as "JWT".
 	BearerFormat string
 	// In is where an apiKey is sent: "header", "query" or "cookie".
 	In string
@@ -119,8 +132,25 @@ type Description struct {
 	Description string
 }
 
-// WithDescription records the OpenAPI description of the Auth, returned by
-// [Auth.Description].
+// WithDescription replaces the descriptions that the Auth's [Scheme] gives
+// [Auth.Descriptions] with d alone. It is an override, for a scheme that
+// does not describe itself such as a [SchemeFunc]; the schemes of this
+// package need none.
 func WithDescription(d Description) Option {
-	return optionFunc(func(s *settings) { s.description = d })
+	return optionFunc(func(s *settings) { s.descriptions = []Description{d} })
+}
+
+// WithBearerFormat sets the BearerFormat of the Auth's descriptions of type
+// "http" and scheme "bearer", such as "JWT"; other descriptions (a token in
+// a cookie, say) are unchanged.
+func WithBearerFormat(format string) Option {
+	return optionFunc(func(s *settings) {
+		ds := append([]Description(nil), s.descriptions...)
+		for i, d := range ds {
+			if d.Type == "http" && equalFoldASCII(d.Scheme, "bearer") {
+				ds[i].BearerFormat = format
+			}
+		}
+		s.descriptions = ds
+	})
 }

@@ -52,9 +52,16 @@ func NewContext[P any](ctx context.Context, p P) context.Context {
 // From returns the principal of type P that a guard stored in ctx. For an
 // Auth built with [Then], the principal of every stage is available under
 // its own type. Principals are keyed by type, so prefer domain types (User,
-// MyClaims) to bare strings.
+// MyClaims) to bare strings. Inside the handler of [Auth.Optional] serving a
+// request without a credential, From reports false for the types of that
+// Auth even when an outer guard stored one.
 func From[P any](ctx context.Context) (P, bool) {
-	p, ok := ctx.Value(principalKey[P]{}).(P)
+	v := ctx.Value(principalKey[P]{})
+	if _, hidden := v.(noPrincipal); hidden {
+		var zero P
+		return zero, false
+	}
+	p, ok := v.(P)
 	return p, ok
 }
 

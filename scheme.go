@@ -4,26 +4,78 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/textproto"
+	"net/url"
 	"strings"
 )
 
-// Scheme extracts the raw credential from a request. It returns "" and a nil
-// error (or an error matching [ErrNoCredential]) when the request carries no
-// credential for it, so that [FirstOf] and [AnyOf] can move on, and an error
-// matching [ErrMalformedRequest] or [ErrInvalidCredential] when a credential
-// is present but unreadable.
+// Scheme is where a credential travels in a request. It extracts the raw
+// credential, and it knows what the [Auth] that uses it tells clients and
+// API documentation: the WWW-Authenticate challenges of a 401 and the
+// [Description] of where the credential is sent. Swapping the scheme of an
+// Auth changes all three together.
 //
-// Any function of this type is a scheme. The cookie scheme of a session,
-// for instance, is one line:
+// The schemes of this package are one-liners:
 //
-//	session := auth.Cookie("session")
+//	                              401 challenge   description
+//	Bearer()                      Bearer          http, scheme bearer
+//	Query("access_token")         Bearer          apiKey in query "access_token"
+//	Header("X-Api-Key")           none            apiKey in header "X-Api-Key"
+//	Cookie("session")             none            apiKey in cookie "session"
+//	FirstOf(a, b)                 a's, then b's   a's, then b's
+//	SchemeFunc(f)                 none            none
 //
-// A Scheme must be safe for concurrent use and must not read the request
-// body.
-type Scheme func(r *http.Request) (string, error)
+// A scheme outside the Authorization header has no registered
+// authentication scheme to name in a challenge, so its 401 carries no
+// WWW-Authenticate header; give one with [WithChallenge] (package apikey
+// sends "APIKey"). A bearer token in the query is answered with the Bearer
+// challenge, as RFC 6750 §2.3 and §3 prescribe.
+//
+// Implement Scheme for a scheme of your own, or convert a plain function
+// with [SchemeFunc]. A Scheme must be safe for concurrent use.
+type Scheme interface {
+	// Credential extracts the raw credential from r. It returns "" and a
+	// nil error (or an error matching [ErrNoCredential]) when the request
+	// carries no credential for the scheme, so that [FirstOf] and [AnyOf]
+	// can move on, and an error matching [ErrMalformedRequest] (400) or
+	// [ErrInvalidCredential] (401) when a credential is present but
+	// unreadable. It must not read the request body.
+	Credential(r *http.Request) (string, error)
+	// Challenges returns the WWW-Authenticate challenges of a 401 from an
+	// Auth with this scheme, or none. The caller does not modify them.
+	Challenges() []Challenge
+	// Descriptions returns where the scheme reads credentials, one
+	// Description per place a request may use, or none when it cannot say.
+	// The caller does not modify them.
+	Descriptions() []Description
+}
+
+// SchemeFunc turns a function into a [Scheme], as [http.HandlerFunc] turns
+// one into a handler:
+//
+//	session := auth.SchemeFunc(func(r *http.Request) (string, error) {
+//		return auth.ParseAuthorization(r.Header, "Session")
+//	})
+//
+// The function has the contract of [Scheme.Credential]. A SchemeFunc has no
+// challenge and no description: a 401 from an Auth that uses one carries no
+// WWW-Authenticate header and [Auth.Descriptions] is empty unless the Auth
+// is given [WithChallenge] and [WithDescription].
+type SchemeFunc func(r *http.Request) (string, error)
+
+// Credential returns f(r).
+func (f SchemeFunc) Credential(r *http.Request) (string, error) { return f(r) }
+
+// Challenges returns nil: a function says nothing about its challenge.
+func (SchemeFunc) Challenges() []Challenge { return nil }
+
+// Descriptions returns nil: a function says nothing about where it reads.
+func (SchemeFunc) Descriptions() []Description { return nil }
 
 // Bearer returns the RFC 6750 §2.1 scheme: the token of an
-// "Authorization: Bearer <token>" header.
+// "Authorization: Bearer <token>" header. Its 401 responses carry the Bearer
+// challenge (with error="invalid_token" and the like for a rejected token),
+// and it is described as HTTP scheme "bearer".
 //
 //   - The scheme name is case-insensitive ("bearer tok" is accepted).
 //   - A request without an Authorization header, or whose header names
@@ -32,11 +84,22 @@ type Scheme func(r *http.Request) (string, error)
 //     token, a token with inner spaces or characters outside token68, and a
 //     request with two Authorization headers are rejected with
 //     [ErrMalformedRequest], never silently accepted.
-func Bearer() Scheme { return bearer }
+func Bearer() Scheme { return bearerScheme{} }
 
-func bearer(r *http.Request) (string, error) {
+type bearerScheme struct{}
+
+var (
+	bearerChallenges   = []Challenge{{Scheme: "Bearer"}}
+	bearerDescriptions = []Description{{Type: "http", Scheme: "bearer"}}
+)
+
+func (bearerScheme) Credential(r *http.Request) (string, error) {
 	return parseAuthorization(r.Header, "Bearer")
 }
+
+func (bearerScheme) Challenges() []Challenge { return bearerChallenges }
+
+func (bearerScheme) Descriptions() []Description { return bearerDescriptions }
 
 // errMultipleAuthorization and its siblings are the causes a malformed
 // Authorization header is rejected for.
@@ -162,83 +225,262 @@ func isToken68(s string) bool {
 
 // Header returns a scheme that reads the credential from the named request
 // header, as API keys are sent. A missing or empty header is no credential;
-// the header sent twice is rejected with [ErrMalformedRequest].
+// the header sent twice is rejected with [ErrMalformedRequest]. The value is
+// trimmed of spaces and tabs. Its 401 responses carry no challenge (see
+// [Scheme]); it is described as an apiKey in the header, under name's
+// canonical form ("x-api-key" is "X-Api-Key").
+//
+// Header panics if name is empty or not an RFC 9110 field name, since such a
+// name is a programming error (names are literals); check a name read from
+// configuration before calling it.
 func Header(name string) Scheme {
+	if !validToken68Name(name) {
+		panic(fmt.Sprintf("auth: Header(%q): not a valid header name", name))
+	}
 	key := http.CanonicalHeaderKey(name)
-	return func(r *http.Request) (string, error) {
-		values := r.Header[key]
-		switch len(values) {
-		case 0:
-			return "", nil
-		case 1:
-			return strings.Trim(values[0], " \t"), nil
-		}
-		return "", malformed("More than one " + key + " header")
+	return headerScheme{
+		key:          key,
+		repeated:     malformed("More than one " + key + " header"),
+		descriptions: []Description{{Type: "apiKey", In: "header", Name: key}},
 	}
 }
+
+type headerScheme struct {
+	key          string
+	repeated     *Error
+	descriptions []Description
+}
+
+func (h headerScheme) Credential(r *http.Request) (string, error) {
+	values := r.Header[h.key]
+	switch len(values) {
+	case 0:
+		return "", nil
+	case 1:
+		return strings.Trim(values[0], " \t"), nil
+	}
+	return "", h.repeated
+}
+
+func (headerScheme) Challenges() []Challenge { return nil }
+
+func (h headerScheme) Descriptions() []Description { return h.descriptions }
 
 // Cookie returns a scheme that reads the credential from the named cookie.
-// A missing or empty cookie is no credential; the cookie sent twice is
-// rejected with [ErrMalformedRequest], since a second cookie of the same
-// name may have been planted by a sibling domain.
+// It scans every Cookie header of the request itself, pair by pair as
+// [http.Request.Cookies] splits them, and does not depend on what that
+// parser keeps or drops:
+//
+//   - No cookie of that name, or one with an empty value, is no credential.
+//   - The name given twice is rejected with [ErrMalformedRequest] (400
+//     invalid_request), since a second cookie of the same name may have been
+//     planted by a sibling domain.
+//   - A cookie of that name whose value is outside the cookie grammar (a
+//     byte below 0x20 or above 0x7e, or '"', ';' or '\' inside an optional
+//     pair of double quotes, which are removed) is rejected the same way,
+//     rather than ignored as unreadable.
+//
+// Pairs of other names are not examined, however many there are. Its 401
+// responses carry no challenge (see [Scheme]); it is described as an apiKey
+// in the cookie name.
+//
+// Cookie panics if name is empty or not an RFC 6265 cookie name (an RFC
+// 9110 token), since such a name is a programming error.
 func Cookie(name string) Scheme {
-	return func(r *http.Request) (string, error) {
-		cookies := r.CookiesNamed(name)
-		switch len(cookies) {
-		case 0:
-			return "", nil
-		case 1:
-			return cookies[0].Value, nil
-		}
-		return "", malformed("More than one " + name + " cookie")
+	if !validToken68Name(name) {
+		panic(fmt.Sprintf("auth: Cookie(%q): not a valid cookie name", name))
+	}
+	return cookieScheme{
+		name:         name,
+		repeated:     malformed("More than one " + name + " cookie"),
+		unreadable:   malformed("The " + name + " cookie cannot be read"),
+		descriptions: []Description{{Type: "apiKey", In: "cookie", Name: name}},
 	}
 }
 
+type cookieScheme struct {
+	name                 string
+	repeated, unreadable *Error
+	descriptions         []Description
+}
+
+func (c cookieScheme) Credential(r *http.Request) (string, error) {
+	var (
+		value string
+		found bool
+	)
+	for _, line := range r.Header["Cookie"] {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			name, v, _ := strings.Cut(textproto.TrimString(part), "=")
+			if textproto.TrimString(name) != c.name {
+				continue
+			}
+			if found {
+				return "", c.repeated
+			}
+			found = true
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			for i := 0; i < len(v); i++ {
+				if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+					return "", c.unreadable
+				}
+			}
+			value = v
+		}
+	}
+	return value, nil
+}
+
+func (cookieScheme) Challenges() []Challenge { return nil }
+
+func (c cookieScheme) Descriptions() []Description { return c.descriptions }
+
 // Query returns a scheme that reads the credential from the named URL query
-// parameter (RFC 6750 §2.3).
+// parameter (RFC 6750 §2.3). It scans the raw query string itself rather
+// than trusting [url.ParseQuery], which silently drops the pairs it cannot
+// read:
+//
+//   - No parameter of that name, or one with an empty value, is no
+//     credential.
+//   - The parameter given twice is rejected with [ErrMalformedRequest] (400
+//     invalid_request): "?access_token=good&access_token=%zz" is refused, not
+//     read as "good".
+//   - So is a parameter of that name whose value has a bad %-escape, a pair
+//     that holds a ';' and names the parameter on either side of it (other
+//     parsers split pairs at ';', net/url does not), and any parameter whose
+//     name has a bad %-escape, since that name might be this one.
+//
+// Names and values are decoded as [url.QueryUnescape] does ('+' is a space).
+// Its 401 responses carry the Bearer challenge, as RFC 6750 §3 prescribes for
+// a bearer token in the query; it is described as an apiKey in the query.
 //
 // Query is discouraged: URLs end up in server logs, proxy logs, browser
 // history and Referer headers, so a token in a URL leaks. Use it only where
 // no header can be set, such as a WebSocket or EventSource URL, and keep such
-// tokens short-lived. The parameter given twice is rejected with
-// [ErrMalformedRequest].
+// tokens short-lived.
+//
+// Query panics if name is empty, since that is a programming error: the
+// scheme would read "?=token".
 func Query(name string) Scheme {
-	return func(r *http.Request) (string, error) {
-		values := r.URL.Query()[name]
-		switch len(values) {
-		case 0:
-			return "", nil
-		case 1:
-			return values[0], nil
-		}
-		return "", malformed("More than one " + name + " query parameter")
+	if name == "" {
+		panic("auth: Query(\"\"): empty parameter name")
+	}
+	return queryScheme{
+		name:         name,
+		repeated:     malformed("More than one " + name + " query parameter"),
+		unreadable:   malformed("The query string cannot be read"),
+		descriptions: []Description{{Type: "apiKey", In: "query", Name: name}},
 	}
 }
 
+type queryScheme struct {
+	name                 string
+	repeated, unreadable *Error
+	descriptions         []Description
+}
+
+func (q queryScheme) Credential(r *http.Request) (string, error) {
+	if r.URL == nil {
+		return "", nil
+	}
+	var (
+		value string
+		found bool
+	)
+	rest := r.URL.RawQuery
+	for rest != "" {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair == "" {
+			continue
+		}
+		if strings.IndexByte(pair, ';') >= 0 {
+			// net/url drops this pair; a parser that splits at ';' does not.
+			if q.named(pair) {
+				return "", q.unreadable
+			}
+			for part := range strings.SplitSeq(pair, ";") {
+				if q.named(part) {
+					return "", q.unreadable
+				}
+			}
+			continue
+		}
+		key, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(key)
+		if err != nil {
+			return "", q.unreadable
+		}
+		if k != q.name {
+			continue
+		}
+		if found {
+			return "", q.repeated
+		}
+		found = true
+		if value, err = url.QueryUnescape(v); err != nil {
+			return "", q.unreadable
+		}
+	}
+	return value, nil
+}
+
+// named reports whether pair's name is q's or cannot be decoded.
+func (q queryScheme) named(pair string) bool {
+	key, _, _ := strings.Cut(pair, "=")
+	k, err := url.QueryUnescape(key)
+	return err != nil || k == q.name
+}
+
+func (queryScheme) Challenges() []Challenge { return bearerChallenges }
+
+func (q queryScheme) Descriptions() []Description { return q.descriptions }
+
 // FirstOf returns a scheme that tries each scheme in order and returns the
 // first credential found. A scheme's error stops the search: a malformed
-// header is reported, not skipped. FirstOf panics if given no scheme or a
-// nil one.
+// header is reported, not skipped. Its challenges and descriptions are those
+// of the schemes, in order, without repeats: FirstOf(Bearer(),
+// Cookie("session")) answers 401 with the Bearer challenge and is described
+// as an HTTP bearer scheme or an apiKey cookie. FirstOf panics if given no
+// scheme or a nil one.
 func FirstOf(schemes ...Scheme) Scheme {
 	if len(schemes) == 0 {
 		panic("auth: FirstOf needs at least one scheme")
 	}
-	for i, s := range schemes {
+	f := firstOf{schemes: append([]Scheme(nil), schemes...)}
+	for i, s := range f.schemes {
 		if s == nil {
 			panic(fmt.Sprintf("auth: FirstOf: scheme %d is nil", i))
 		}
+		f.challenges = appendNew(f.challenges, s.Challenges()...)
+		f.descriptions = appendNew(f.descriptions, s.Descriptions()...)
 	}
-	schemes = append([]Scheme(nil), schemes...)
-	return func(r *http.Request) (string, error) {
-		for _, s := range schemes {
-			raw, err := s(r)
-			if err != nil && !errors.Is(err, ErrNoCredential) {
-				return "", err
-			}
-			if raw != "" && err == nil {
-				return raw, nil
-			}
-		}
-		return "", nil
-	}
+	return f
 }
+
+type firstOf struct {
+	schemes      []Scheme
+	challenges   []Challenge
+	descriptions []Description
+}
+
+func (f firstOf) Credential(r *http.Request) (string, error) {
+	for _, s := range f.schemes {
+		raw, err := s.Credential(r)
+		if err != nil && !errors.Is(err, ErrNoCredential) {
+			return "", err
+		}
+		if raw != "" && err == nil {
+			return raw, nil
+		}
+	}
+	return "", nil
+}
+
+func (f firstOf) Challenges() []Challenge { return f.challenges }
+
+func (f firstOf) Descriptions() []Description { return f.descriptions }

@@ -305,13 +305,13 @@ func TestParseAuthorization(t *testing.T) {
 	}
 }
 
-// sessionCookie is the seed's custom cookie scheme, in one line.
-func sessionCookie(r *http.Request) (string, error) {
+// sessionCookie is a custom cookie scheme, in one line.
+var sessionCookie = auth.SchemeFunc(func(r *http.Request) (string, error) {
 	if c, err := r.Cookie("session"); err == nil {
 		return c.Value, nil
 	}
 	return "", nil
-}
+})
 
 func TestSchemes(t *testing.T) {
 	t.Parallel()
@@ -346,7 +346,7 @@ func TestSchemes(t *testing.T) {
 			headers: []header{{name: "Authorization", value: "Basic Zm9v"}, {name: "Cookie", value: "session=s1"}}, want: "s1"},
 		{name: "first of: malformed stops", scheme: auth.FirstOf(auth.Bearer(), auth.Cookie("session")),
 			headers: []header{{name: "Authorization", value: "Bearer a b"}, {name: "Cookie", value: "session=s1"}}, wantErr: auth.ErrMalformedRequest},
-		{name: "first of: ErrNoCredential moves on", scheme: auth.FirstOf(func(*http.Request) (string, error) { return "", auth.ErrNoCredential }, auth.Query("t")),
+		{name: "first of: ErrNoCredential moves on", scheme: auth.FirstOf(auth.SchemeFunc(func(*http.Request) (string, error) { return "", auth.ErrNoCredential }), auth.Query("t")),
 			target: "/?t=q", want: "q"},
 		{name: "first of: none", scheme: auth.FirstOf(auth.Bearer(), auth.Query("t"))},
 	}
@@ -357,7 +357,7 @@ func TestSchemes(t *testing.T) {
 			if target == "" {
 				target = "/"
 			}
-			got, err := tt.scheme(newRequest(t, target, tt.headers...))
+			got, err := tt.scheme.Credential(newRequest(t, target, tt.headers...))
 			if got != tt.want || !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Errorf("scheme = %q, %v; want %q, %v", got, err, tt.want, tt.wantErr)
 			}

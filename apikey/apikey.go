@@ -1,13 +1,16 @@
 // Package apikey authenticates requests by an API key sent in a header.
 //
-// An API key carries no scopes, so [New] returns a plain *auth.Auth[string]
-// with no Requires method: asking an API key for a scope is a compile error.
-// The principal is the name of the key's owner as the verifier reports it,
-// such as a client or service name.
+// An API key carries no scopes, so [New] returns a plain
+// *auth.Auth[apikey.Principal] with no Requires method: asking an API key for
+// a scope is a compile error. The principal is a [Principal]: the key's
+// owner, such as a client or service name, and for a stored key its id. It
+// is a type of its own, so that no other stage's string can shadow it in the
+// request context.
 //
 // A request without the key header is rejected with 401, detail
 // "Invalid API Key" and the challenge "WWW-Authenticate: APIKey"; so is a
-// request whose key the verifier does not know.
+// request whose key the verifier does not know. The Auth is described for
+// API documentation as an apiKey in that header.
 //
 // Two verifiers ship: [Static], for a few keys from configuration, compared
 // in constant time; and [Hashed], for keys kept only as SHA-256 digests in a
@@ -21,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -42,10 +44,20 @@ const DetailInvalid = "Invalid API Key"
 // [auth.ErrInvalidCredential].
 var ErrUnknownKey = fmt.Errorf("%w: unknown API key", auth.ErrInvalidCredential)
 
-// Verifier turns a presented key into the name of its owner. It returns
+// Principal is the principal of an API key Auth: who presented the key.
+type Principal struct {
+	// Owner names the key's owner, such as a client or service name.
+	Owner string
+	// KeyID identifies the key among its owner's keys, for a store that
+	// keeps several (so that one can be revoked and logged apart). It is
+	// empty for the keys of [Static], which are known by owner only.
+	KeyID string
+}
+
+// Verifier turns a presented key into its [Principal]. It returns
 // [ErrUnknownKey] (or any error matching [auth.ErrInvalidCredential]) for a
 // key it does not know; any other error is an internal failure (500).
-type Verifier func(ctx context.Context, key string) (string, error)
+type Verifier func(ctx context.Context, key string) (Principal, error)
 
 // Option configures [New]. A nil Option is ignored.
 type Option func(*config)
@@ -73,11 +85,13 @@ func WithAuthOptions(opts ...auth.Option) Option {
 	return func(c *config) { c.opts = append(c.opts, opts...) }
 }
 
-// New returns an Auth that reads an API key from a header and verifies it
-// with verify. Every rejection for a missing or unknown key has the detail
-// [DetailInvalid]. New panics if verify is nil or the header name is empty
-// or not a valid RFC 9110 field name.
-func New(verify Verifier, opts ...Option) *auth.Auth[string] {
+// New returns an Auth that reads an API key from a header with
+// [auth.Header] and verifies it with verify. Every rejection for a missing or
+// unknown key has the detail [DetailInvalid] and the challenge [Scheme]; the
+// Auth is described as an apiKey in the header, with the text of
+// [WithDescription]. New panics if verify is nil or the header name is empty
+// or not a valid RFC 9110 field name, since both are programming errors.
+func New(verify Verifier, opts ...Option) *auth.Auth[Principal] {
 	if verify == nil {
 		panic("apikey: New: nil verifier")
 	}
@@ -93,23 +107,26 @@ func New(verify Verifier, opts ...Option) *auth.Auth[string] {
 	if !validHeaderName(c.header) {
 		panic(fmt.Sprintf("apikey: New: invalid header name %q", c.header))
 	}
+	scheme := auth.Header(c.header)
+	described := scheme.Descriptions()[0]
+	described.Description = c.description
 	base := []auth.Option{
 		auth.WithChallenge(Scheme, ""),
 		auth.WithMissingDetail(DetailInvalid),
-		auth.WithDescription(auth.Description{Type: "apiKey", In: "header", Name: http.CanonicalHeaderKey(c.header), Description: c.description}),
+		auth.WithDescription(described),
 	}
 	invalid := auth.Unauthorized(DetailInvalid)
-	return auth.New(auth.Header(c.header), func(ctx context.Context, key string) (string, error) {
-		name, err := verify(ctx, key)
+	return auth.New(scheme, func(ctx context.Context, key string) (Principal, error) {
+		p, err := verify(ctx, key)
 		if err != nil {
 			// A verifier's "no credential" for a key it was given is a
 			// rejection of that key, with the same public detail.
 			if errors.Is(err, auth.ErrInvalidCredential) || errors.Is(err, auth.ErrNoCredential) {
-				return "", invalid.Wrap(err)
+				return Principal{}, invalid.Wrap(err)
 			}
-			return "", err
+			return Principal{}, err
 		}
-		return name, nil
+		return p, nil
 	}, append(base, c.opts...)...)
 }
 
@@ -133,33 +150,44 @@ type digest = [sha256.Size]byte
 func Digest(key string) [sha256.Size]byte { return sha256.Sum256([]byte(key)) }
 
 // Static returns a verifier for a fixed set of keys, such as keys read from
-// the environment at start-up: keys maps each owner's name to its key. Keys
-// are compared in constant time: the presented key is hashed and its digest
+// the environment at start-up: keys maps each owner's name to its key. The
+// principal of a key is Principal{Owner: owner}, with no KeyID. Keys are
+// compared in constant time: the presented key is hashed and its digest
 // compared with every stored digest, without stopping at a match, so neither
-// the position nor the length of a key leaks through timing. Static panics if
-// a key is empty or two owners share a key, which would make the principal
-// ambiguous. The map is copied.
-func Static(keys map[string]string) Verifier {
+// the position nor the length of a key leaks through timing. The map is
+// copied.
+//
+// Static fails if the map is empty, an owner's name is empty, a key is empty
+// (as when its environment variable is unset) or two owners share a key,
+// which would make the principal ambiguous. The error names the owners, never
+// a key.
+func Static(keys map[string]string) (Verifier, error) {
 	type entry struct {
-		name string
-		sum  digest
+		owner string
+		sum   digest
 	}
-	names := slices.Sorted(maps.Keys(keys)) // a deterministic order and panic message
+	if len(keys) == 0 {
+		return nil, errors.New("apikey: Static: no keys")
+	}
+	names := slices.Sorted(maps.Keys(keys)) // a deterministic order and error message
 	entries := make([]entry, 0, len(keys))
 	owner := make(map[digest]string, len(keys))
 	for _, name := range names {
 		key := keys[name]
+		if name == "" {
+			return nil, errors.New("apikey: Static: a key has an empty owner name")
+		}
 		if key == "" {
-			panic(fmt.Sprintf("apikey: Static: empty key for %q", name))
+			return nil, fmt.Errorf("apikey: Static: empty key for %q", name)
 		}
 		sum := Digest(key)
 		if other, dup := owner[sum]; dup {
-			panic(fmt.Sprintf("apikey: Static: owners %q and %q share a key", other, name))
+			return nil, fmt.Errorf("apikey: Static: owners %q and %q share a key", other, name)
 		}
 		owner[sum] = name
-		entries = append(entries, entry{name: name, sum: sum})
+		entries = append(entries, entry{owner: name, sum: sum})
 	}
-	return func(_ context.Context, key string) (string, error) {
+	return func(_ context.Context, key string) (Principal, error) {
 		sum := Digest(key)
 		found := -1
 		for i := range entries {
@@ -168,47 +196,59 @@ func Static(keys map[string]string) Verifier {
 			}
 		}
 		if found < 0 {
-			return "", ErrUnknownKey
+			return Principal{}, ErrUnknownKey
 		}
-		return entries[found].name, nil
-	}
+		return Principal{Owner: entries[found].owner}, nil
+	}, nil
 }
 
-// Lookup finds the owner of the key whose SHA-256 digest is sum. It returns
-// [ErrUnknownKey] when there is none; any other error is a failure of the
-// store (500). It must be safe for concurrent use.
-type Lookup func(ctx context.Context, sum [sha256.Size]byte) (string, error)
+// MustStatic is like [Static] but panics when Static fails. It is meant for
+// keys written as literals, such as in tests; keys read from the
+// environment or a file call Static and handle its error.
+func MustStatic(keys map[string]string) Verifier {
+	v, err := Static(keys)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// Lookup finds the principal of the key whose SHA-256 digest is sum: its
+// owner and, for a store that keeps several keys per owner, the key's id. It
+// returns [ErrUnknownKey] when there is none; any other error is a failure
+// of the store (500). It must be safe for concurrent use.
+type Lookup func(ctx context.Context, sum [sha256.Size]byte) (Principal, error)
 
 // Hashed returns a verifier that hashes the presented key with SHA-256 and
-// asks lookup for the owner of that digest, so that keys are never held in
-// plain text and the lookup is a single map or index access. A key's digest
-// reveals nothing usable about stored keys, so the lookup need not be
-// constant-time.
+// asks lookup for the principal of that digest, so that keys are never held
+// in plain text and the lookup is a single map or index access. A key's
+// digest reveals nothing usable about stored keys, so the lookup need not be
+// constant-time. Hashed panics if lookup is nil.
 func Hashed(lookup Lookup) Verifier {
 	if lookup == nil {
 		panic("apikey: Hashed: nil lookup")
 	}
-	return func(ctx context.Context, key string) (string, error) {
+	return func(ctx context.Context, key string) (Principal, error) {
 		return lookup(ctx, Digest(key))
 	}
 }
 
-// Digests is an in-memory [Lookup] from key digests to owners, for [Hashed].
-// It must not be modified while in use.
-type Digests map[[sha256.Size]byte]string
+// Digests is an in-memory [Lookup] from key digests to principals, for
+// [Hashed]. It must not be modified while in use.
+type Digests map[[sha256.Size]byte]Principal
 
-// Lookup returns the owner of sum, or [ErrUnknownKey].
-func (d Digests) Lookup(_ context.Context, sum [sha256.Size]byte) (string, error) {
-	if name, ok := d[sum]; ok {
-		return name, nil
+// Lookup returns the principal of sum, or [ErrUnknownKey].
+func (d Digests) Lookup(_ context.Context, sum [sha256.Size]byte) (Principal, error) {
+	if p, ok := d[sum]; ok {
+		return p, nil
 	}
-	return "", ErrUnknownKey
+	return Principal{}, ErrUnknownKey
 }
 
 // Unverified returns a verifier that accepts any non-empty key and returns
-// the key itself as the principal, leaving validation to the handler as the
-// seed's APIKeyAuth does. It is named so that its use stands out in review:
-// prefer [Static] or [Hashed].
+// Principal{Owner: key}, the key itself, leaving validation to the handler.
+// It is named so that its use stands out in review: prefer [Static] or
+// [Hashed].
 func Unverified() Verifier {
-	return func(_ context.Context, key string) (string, error) { return key, nil }
+	return func(_ context.Context, key string) (Principal, error) { return Principal{Owner: key}, nil }
 }

@@ -17,13 +17,17 @@ import (
 	"github.com/typedauth/auth/apikey"
 )
 
-// Note: apikey.New returns a plain *auth.Auth[string], which has no Requires
+// Note: apikey.New returns a plain *auth.Auth[apikey.Principal], which has no Requires
 // method, so `apikey.New(v).Requires("x:read")` does not compile: an API key
 // carries no scopes. There is no test for a compile error.
 
-// whoami writes the principal: the owner's name.
+// whoami writes the principal: the owner's name, and the key's id if any.
 var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	fmt.Fprint(w, auth.MustFrom[string](r.Context()))
+	p := auth.MustFrom[apikey.Principal](r.Context())
+	fmt.Fprint(w, p.Owner)
+	if p.KeyID != "" {
+		fmt.Fprint(w, "/"+p.KeyID)
+	}
 })
 
 // serve sends a GET with the given header lines (name, value, name, value…).
@@ -69,7 +73,7 @@ const (
 
 func TestStaticThroughGuard(t *testing.T) {
 	t.Parallel()
-	a := apikey.New(apikey.Static(map[string]string{"ci": ciKey, "bot": botKey}))
+	a := apikey.New(apikey.MustStatic(map[string]string{"ci": ciKey, "bot": botKey}))
 	tests := []struct {
 		name       string
 		kv         []string
@@ -111,7 +115,7 @@ func TestStaticThroughGuard(t *testing.T) {
 
 func TestStatic(t *testing.T) {
 	t.Parallel()
-	v := apikey.Static(map[string]string{"short": "k", "long": strings.Repeat("L", 4096)})
+	v := apikey.MustStatic(map[string]string{"short": "k", "long": strings.Repeat("L", 4096)})
 	tests := []struct {
 		name    string
 		key     string
@@ -129,7 +133,11 @@ func TestStatic(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := v(context.Background(), tt.key)
+			p, err := v(context.Background(), tt.key)
+			got := p.Owner
+			if p.KeyID != "" {
+				t.Errorf("Static gave KeyID %q; want none", p.KeyID)
+			}
 			if got != tt.want || !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Errorf("Static(%d-byte key) = %q, %v; want %q, %v", len(tt.key), got, err, tt.want, tt.wantErr)
 			}
@@ -143,10 +151,13 @@ func TestStatic(t *testing.T) {
 func TestStaticCopiesTheMap(t *testing.T) {
 	t.Parallel()
 	keys := map[string]string{"ci": ciKey}
-	v := apikey.Static(keys)
+	v, err := apikey.Static(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
 	keys["ci"] = "changed"
 	keys["evil"] = "evil-key"
-	if got, err := v(context.Background(), ciKey); got != "ci" || err != nil {
+	if got, err := v(context.Background(), ciKey); got != (apikey.Principal{Owner: "ci"}) || err != nil {
 		t.Errorf("original key: %q, %v; want ci", got, err)
 	}
 	if _, err := v(context.Background(), "evil-key"); !errors.Is(err, apikey.ErrUnknownKey) {
@@ -154,32 +165,44 @@ func TestStaticCopiesTheMap(t *testing.T) {
 	}
 }
 
-func TestStaticPanics(t *testing.T) {
+// Static reports bad keys, such as an unset environment variable, as an
+// error; MustStatic panics with the same message.
+func TestStaticErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
 		keys    map[string]string
 		wantMsg string
 	}{
+		{name: "nil map", keys: nil, wantMsg: "apikey: Static: no keys"},
+		{name: "empty map", keys: map[string]string{}, wantMsg: "apikey: Static: no keys"},
 		{name: "empty key", keys: map[string]string{"ci": ""}, wantMsg: `apikey: Static: empty key for "ci"`},
+		{name: "empty owner", keys: map[string]string{"": ciKey}, wantMsg: "apikey: Static: a key has an empty owner name"},
 		{name: "shared key", keys: map[string]string{"a": "same-key", "b": "same-key"}, wantMsg: `apikey: Static: owners "a" and "b" share a key`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			v, err := apikey.Static(tt.keys)
+			if err == nil || err.Error() != tt.wantMsg || v != nil {
+				t.Errorf("Static error = %v (verifier nil: %v); want %q and no verifier", err, v == nil, tt.wantMsg)
+			}
+			if err != nil && strings.Contains(err.Error(), "same-key") {
+				t.Errorf("the error names a key: %v", err)
+			}
 			defer func() {
 				if msg := fmt.Sprint(recover()); msg != tt.wantMsg {
-					t.Errorf("panic %q; want %q", msg, tt.wantMsg)
+					t.Errorf("MustStatic panic %q; want %q", msg, tt.wantMsg)
 				}
 			}()
-			apikey.Static(tt.keys)
+			apikey.MustStatic(tt.keys)
 		})
 	}
 }
 
 func TestHashedDigests(t *testing.T) {
 	t.Parallel()
-	store := apikey.Digests{apikey.Digest(ciKey): "ci", apikey.Digest(botKey): "bot"}
+	store := apikey.Digests{apikey.Digest(ciKey): {Owner: "ci", KeyID: "k1"}, apikey.Digest(botKey): {Owner: "bot"}}
 	a := apikey.New(apikey.Hashed(store.Lookup))
 	tests := []struct {
 		name       string
@@ -187,7 +210,7 @@ func TestHashedDigests(t *testing.T) {
 		wantStatus int
 		wantBody   string
 	}{
-		{name: "known", key: ciKey, wantStatus: 200, wantBody: "ci"},
+		{name: "known", key: ciKey, wantStatus: 200, wantBody: "ci/k1"},
 		{name: "other known", key: botKey, wantStatus: 200, wantBody: "bot"},
 		{name: "unknown", key: "guess", wantStatus: 401},
 		{name: "digest itself is not a key", key: fmt.Sprintf("%x", apikey.Digest(ciKey)), wantStatus: 401},
@@ -235,9 +258,9 @@ func TestHashedLookupFailure(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var calls atomic.Int64
-			a := apikey.New(apikey.Hashed(func(context.Context, [sha256.Size]byte) (string, error) {
+			a := apikey.New(apikey.Hashed(func(context.Context, [sha256.Size]byte) (apikey.Principal, error) {
 				calls.Add(1)
-				return "", tt.lookupErr
+				return apikey.Principal{}, tt.lookupErr
 			}))
 			rec := serve(t, a.Guard(whoami), "X-Api-Key", "some-key")
 			checkDenied(t, rec, tt.wantStatus, tt.wantDetail, tt.wantChall...)
@@ -258,7 +281,7 @@ func TestHashedLookupFailure(t *testing.T) {
 
 func TestWithHeaderAndDescription(t *testing.T) {
 	t.Parallel()
-	a := apikey.New(apikey.Static(map[string]string{"svc": ciKey}),
+	a := apikey.New(apikey.MustStatic(map[string]string{"svc": ciKey}),
 		apikey.WithHeader("authorization-key"), apikey.WithDescription("Service key"))
 	want := auth.Description{Type: "apiKey", In: "header", Name: "Authorization-Key", Description: "Service key"}
 	if got := a.Description(); got != want {
@@ -282,7 +305,7 @@ func TestWithHeaderAndDescription(t *testing.T) {
 func TestWithAuthOptions(t *testing.T) {
 	t.Parallel()
 	var seen error
-	a := apikey.New(apikey.Static(map[string]string{"ci": ciKey}), apikey.WithAuthOptions(
+	a := apikey.New(apikey.MustStatic(map[string]string{"ci": ciKey}), apikey.WithAuthOptions(
 		auth.WithErrorWriter(func(w http.ResponseWriter, r *http.Request, e *auth.Error) {
 			seen = e.Err
 			auth.WriteError(w, r, e)
@@ -335,7 +358,7 @@ func TestNewPanics(t *testing.T) {
 
 func TestNilOptionIsIgnored(t *testing.T) {
 	t.Parallel()
-	a := apikey.New(apikey.Static(map[string]string{"ci": ciKey}), nil, apikey.WithDescription("d"))
+	a := apikey.New(apikey.MustStatic(map[string]string{"ci": ciKey}), nil, apikey.WithDescription("d"))
 	if a.Description().Description != "d" {
 		t.Errorf("Description() = %+v", a.Description())
 	}

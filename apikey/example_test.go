@@ -24,16 +24,16 @@ func get(h http.Handler, key string) {
 
 // New with a verifier of your own: here, a function that knows one key.
 func ExampleNew() {
-	keys := apikey.New(func(_ context.Context, key string) (string, error) {
+	keys := apikey.New(func(_ context.Context, key string) (apikey.Principal, error) {
 		if key == "s3cret-key" {
-			return "billing-service", nil
+			return apikey.Principal{Owner: "billing-service"}, nil
 		}
-		return "", apikey.ErrUnknownKey
+		return apikey.Principal{}, apikey.ErrUnknownKey
 	}, apikey.WithDescription("Service key"))
 
 	pong := keys.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := auth.From[string](r.Context())
-		fmt.Fprintf(w, "pong for %s", caller)
+		caller, _ := auth.From[apikey.Principal](r.Context())
+		fmt.Fprintf(w, "pong for %s", caller.Owner)
 	}))
 
 	get(pong, "s3cret-key")
@@ -48,21 +48,30 @@ func ExampleNew() {
 }
 
 // Static keys, such as keys read from the environment at start-up, compared
-// in constant time.
+// in constant time. An unset variable is an error, not a key.
 func ExampleStatic() {
-	keys := apikey.New(apikey.Static(map[string]string{
-		"ci":      "ci-6f1c2a0e9b7d4c3e8a5f",
+	verify, err := apikey.Static(map[string]string{
+		"ci":      "ci-6f1c2a0e9b7d4c3e8a5f", // os.Getenv("CI_API_KEY") in a program
 		"grafana": "gf-88d0c1b2a3e4f5061728",
-	}))
-	h := keys.Handler(func(w http.ResponseWriter, r *http.Request, owner string) {
-		fmt.Fprintf(w, "hello %s", owner)
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	keys := apikey.New(verify)
+	h := keys.Handler(func(w http.ResponseWriter, r *http.Request, p apikey.Principal) {
+		fmt.Fprintf(w, "hello %s", p.Owner)
 	})
 
 	get(h, "gf-88d0c1b2a3e4f5061728")
 	get(h, "ci-6f1c2a0e9b7d4c3e8a5")
+
+	_, err = apikey.Static(map[string]string{"ci": ""})
+	fmt.Println(err)
 	// Output:
 	// 200 "" hello grafana
 	// 401 "APIKey" {"type":"about:blank","title":"Unauthorized","status":401,"detail":"Invalid API Key"}
+	// apikey: Static: empty key for "ci"
 }
 
 // Hashed keys: only SHA-256 digests are stored, and the lookup is one map
@@ -70,16 +79,16 @@ func ExampleStatic() {
 func ExampleHashed() {
 	// At issue time, keep only the digest.
 	store := apikey.Digests{
-		apikey.Digest("ak_live_4f9c0d1e2b3a"): "acme-corp",
+		apikey.Digest("ak_live_4f9c0d1e2b3a"): {Owner: "acme-corp", KeyID: "key-7"},
 	}
 	keys := apikey.New(apikey.Hashed(store.Lookup))
-	h := keys.Handler(func(w http.ResponseWriter, r *http.Request, tenant string) {
-		fmt.Fprintf(w, "tenant %s", tenant)
+	h := keys.Handler(func(w http.ResponseWriter, r *http.Request, p apikey.Principal) {
+		fmt.Fprintf(w, "tenant %s, key %s", p.Owner, p.KeyID)
 	})
 
 	get(h, "ak_live_4f9c0d1e2b3a")
 	get(h, "ak_live_0000")
 	// Output:
-	// 200 "" tenant acme-corp
+	// 200 "" tenant acme-corp, key key-7
 	// 401 "APIKey" {"type":"about:blank","title":"Unauthorized","status":401,"detail":"Invalid API Key"}
 }

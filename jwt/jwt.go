@@ -139,7 +139,7 @@ func (a *Auth) Verify(ctx context.Context, raw string) (auth.Claims, error) {
 func (e *engine) authOptions(o *options) []auth.Option {
 	opts := []auth.Option{
 		auth.WithMaxCredentialLength(e.maxLen),
-		auth.WithDescription(auth.Description{Type: "http", Scheme: "bearer", BearerFormat: "JWT"}),
+		auth.WithBearerFormat("JWT"),
 	}
 	if o.validator != nil {
 		opts = append(opts, auth.WithScopeValidator(o.validator))

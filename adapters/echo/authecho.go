@@ -105,7 +105,8 @@ func MustFrom[P any](c echo.Context) P {
 }
 
 // Handler returns an Echo handler guarded by a that receives the principal
-// as an argument:
+// as an argument. a is any [auth.Source]: an *auth.Auth, a *jwt.Auth, an
+// auth built with auth.Then, and so on.
 //
 //	e.GET("/me", authecho.Handler(currentUser, func(c echo.Context, u User) error {
 //		return c.String(http.StatusOK, u.Name)
@@ -117,7 +118,7 @@ func MustFrom[P any](c echo.Context) P {
 // applies route middleware anew on every request, so on a single route
 // Handler saves the allocation that [Middleware] costs there. Handler panics
 // if a or h is nil.
-func Handler[P any](a *auth.Auth[P], h func(c echo.Context, p P) error) echo.HandlerFunc {
+func Handler[P any](a auth.Source[P], h func(c echo.Context, p P) error) echo.HandlerFunc {
 	if a == nil {
 		panic("authecho: Handler: nil Auth")
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/adapters/echo"
+	"github.com/typedauth/auth/apikey"
 	"github.com/typedauth/auth/internal/conformance"
 )
 
@@ -50,11 +51,11 @@ func newServer(s *conformance.Stack) http.Handler {
 		return text(c, http.StatusOK, conformance.ReplyReports(authecho.MustFrom[auth.Claims](c)))
 	}, authecho.Middleware(s.Reports))
 	e.GET("/service", func(c echo.Context) error {
-		name, ok := authecho.From[string](c)
+		key, ok := authecho.From[apikey.Principal](c)
 		if !ok {
 			return text(c, http.StatusInternalServerError, conformance.NoPrincipal)
 		}
-		return text(c, http.StatusOK, conformance.ReplyService(name))
+		return text(c, http.StatusOK, conformance.ReplyService(key.Owner))
 	}, authecho.Middleware(s.Keys))
 	e.GET("/whoami", func(c echo.Context) error {
 		return text(c, http.StatusOK, conformance.ReplyMe(authecho.MustFrom[conformance.User](c)))
@@ -290,7 +291,7 @@ func TestWrapMiddlewareConforms(t *testing.T) {
 			return text(c, http.StatusOK, conformance.ReplyReports(authecho.MustFrom[auth.Claims](c)))
 		}, wrapped(s.Reports))
 		e.GET("/service", func(c echo.Context) error {
-			return text(c, http.StatusOK, conformance.ReplyService(authecho.MustFrom[string](c)))
+			return text(c, http.StatusOK, conformance.ReplyService(authecho.MustFrom[apikey.Principal](c).Owner))
 		}, wrapped(s.Keys))
 		e.GET("/whoami", func(c echo.Context) error {
 			return text(c, http.StatusOK, conformance.ReplyMe(authecho.MustFrom[conformance.User](c)))

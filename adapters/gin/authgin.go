@@ -99,7 +99,8 @@ func MustFrom[P any](c *gin.Context) P {
 }
 
 // Handler returns a Gin handler guarded by a that receives the principal as
-// an argument:
+// an argument. a is any [auth.Source]: an *auth.Auth, a *jwt.Auth, an auth
+// built with auth.Then, and so on.
 //
 //	r.GET("/me", authgin.Handler(currentUser, func(c *gin.Context, u User) {
 //		c.String(http.StatusOK, u.Name)
@@ -108,7 +109,7 @@ func MustFrom[P any](c *gin.Context) P {
 // A rejected request gets a's error response, the chain is aborted and h is
 // not called. The principal is in the request context as well, so [From]
 // works inside h. Handler panics if a or h is nil.
-func Handler[P any](a *auth.Auth[P], h func(c *gin.Context, p P)) gin.HandlerFunc {
+func Handler[P any](a auth.Source[P], h func(c *gin.Context, p P)) gin.HandlerFunc {
 	if a == nil {
 		panic("authgin: Handler: nil Auth")
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/adapters/gin"
+	"github.com/typedauth/auth/apikey"
 	"github.com/typedauth/auth/internal/conformance"
 )
 
@@ -59,12 +60,12 @@ func newServer(s *conformance.Stack) http.Handler {
 		text(c, http.StatusOK, conformance.ReplyReports(authgin.MustFrom[auth.Claims](c)))
 	})
 	r.GET("/service", authgin.Middleware(s.Keys), func(c *gin.Context) {
-		name, ok := authgin.From[string](c)
+		key, ok := authgin.From[apikey.Principal](c)
 		if !ok {
 			text(c, http.StatusInternalServerError, conformance.NoPrincipal)
 			return
 		}
-		text(c, http.StatusOK, conformance.ReplyService(name))
+		text(c, http.StatusOK, conformance.ReplyService(key.Owner))
 	})
 	r.GET("/whoami", authgin.Middleware(s.Either), func(c *gin.Context) {
 		text(c, http.StatusOK, conformance.ReplyMe(authgin.MustFrom[conformance.User](c)))

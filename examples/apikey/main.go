@@ -76,7 +76,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		// Demo keys: printed once, below, and then forgotten.
 		for _, client := range []string{"billing", "reports"} {
 			key := "sk_" + rand.Text() // 26 base32 characters: 130 random bits
-			digests[apikey.Digest(key)] = client
+			digests[apikey.Digest(key)] = apikey.Principal{Owner: client}
 			generated = append(generated, client+": "+key)
 		}
 	}
@@ -120,22 +120,22 @@ func parseKeys(spec string, d apikey.Digests) error {
 			return fmt.Errorf("the key of %q is shorter than %d characters", name, minKeyLength)
 		}
 		sum := apikey.Digest(key)
-		if owner, dup := d[sum]; dup {
-			return fmt.Errorf("%q and %q share a key", owner, name)
+		if other, dup := d[sum]; dup {
+			return fmt.Errorf("%q and %q share a key", other.Owner, name)
 		}
-		d[sum] = name
+		d[sum] = apikey.Principal{Owner: name}
 	}
 	return nil
 }
 
 // routes wires the auth to the handler.
-func routes(keys *auth.Auth[string]) http.Handler {
+func routes(keys *auth.Auth[apikey.Principal]) http.Handler {
 	mux := http.NewServeMux()
 	// Handler runs the function only for a known key and passes it the
 	// key owner's name; every other request gets the 401.
-	mux.Handle("GET /ping", keys.Handler(func(w http.ResponseWriter, r *http.Request, client string) {
+	mux.Handle("GET /ping", keys.Handler(func(w http.ResponseWriter, r *http.Request, client apikey.Principal) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"pong": true, "client": client})
+		_ = json.NewEncoder(w).Encode(map[string]any{"pong": true, "client": client.Owner})
 	}))
 	return mux
 }

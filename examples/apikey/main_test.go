@@ -121,7 +121,7 @@ func FuzzParseKeys(f *testing.F) {
 			if !ok || name == "" || len(key) < minKeyLength {
 				t.Fatalf("parseKeys(%q) accepted the entry %q", spec, e)
 			}
-			if got := d[apikey.Digest(key)]; got != name {
+			if got := d[apikey.Digest(key)].Owner; got != name {
 				t.Fatalf("parseKeys(%q): owner of %q's key = %q; want %q", spec, name, got, name)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/apikey"
 	"github.com/typedauth/auth/internal/conformance"
 )
 
@@ -52,12 +53,12 @@ func newServer(s *conformance.Stack) http.Handler {
 		conformance.Write(w, http.StatusOK, conformance.ReplyReports(auth.MustFrom[auth.Claims](r.Context())))
 	})
 	r.With(s.Keys.Guard).Get("/service", func(w http.ResponseWriter, r *http.Request) {
-		name, ok := auth.From[string](r.Context())
+		key, ok := auth.From[apikey.Principal](r.Context())
 		if !ok {
 			conformance.Write(w, http.StatusInternalServerError, conformance.NoPrincipal)
 			return
 		}
-		conformance.Write(w, http.StatusOK, conformance.ReplyService(name))
+		conformance.Write(w, http.StatusOK, conformance.ReplyService(key.Owner))
 	})
 	r.With(s.Either.Guard).Get("/whoami", func(w http.ResponseWriter, r *http.Request) {
 		conformance.Write(w, http.StatusOK, conformance.ReplyMe(auth.MustFrom[conformance.User](r.Context())))

@@ -151,13 +151,13 @@ func newAuths(secret []byte) (auths, error) {
 		return auths{}, fmt.Errorf("JWT_SECRET: %w", err)
 	}
 
-	// Any func(*http.Request) (string, error) is a Scheme, as any function
-	// returning str | None is an AuthorizationScheme in the seed. This one
-	// is a line: the token of an "Authorization: Session <token>" header,
+	// Any func(*http.Request) (string, error) is a Scheme once converted
+	// to auth.SchemeFunc, as a function is an http.Handler once converted
+	// to http.HandlerFunc. This one is a line: the token of an "Authorization: Session <token>" header,
 	// for scripts that keep no cookies. ParseAuthorization applies the
 	// rules of Bearer: no header, or another scheme, is no credential; two
 	// headers or a token with spaces are a 400.
-	sessionHeader := auth.Scheme(func(r *http.Request) (string, error) { return auth.ParseAuthorization(r.Header, "Session") })
+	sessionHeader := auth.SchemeFunc(func(r *http.Request) (string, error) { return auth.ParseAuthorization(r.Header, "Session") })
 
 	// FirstOf tries the cookie, then the header. A 401 now has a scheme to
 	// name in its challenge: "WWW-Authenticate: Session realm=…".

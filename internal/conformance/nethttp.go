@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/apikey"
 )
 
 // NetHTTP returns the routes of the table served by net/http alone, with
@@ -43,12 +44,12 @@ func NetHTTP(s *Stack) http.Handler {
 		Write(w, http.StatusOK, ReplyReports(auth.MustFrom[auth.Claims](r.Context())))
 	})))
 	mux.Handle("GET /service", s.Keys.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, ok := auth.From[string](r.Context())
+		key, ok := auth.From[apikey.Principal](r.Context())
 		if !ok {
 			Write(w, http.StatusInternalServerError, NoPrincipal)
 			return
 		}
-		Write(w, http.StatusOK, ReplyService(name))
+		Write(w, http.StatusOK, ReplyService(key.Owner))
 	})))
 	mux.Handle("GET /whoami", s.Either.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		Write(w, http.StatusOK, ReplyMe(auth.MustFrom[User](r.Context())))

@@ -15,7 +15,7 @@
 //	GET  /stages          Users, as middleware          ReplyStages(claims, user)
 //	GET  /feed            Users, optional               ReplyFeed(user, ok)
 //	GET  /reports         Reports, as middleware        ReplyReports(claims)
-//	GET  /service         Keys, as middleware           ReplyService(name)     (From[string])
+//	GET  /service         Keys, as middleware           ReplyService(name)     (From[apikey.Principal])
 //	GET  /whoami          Either, as middleware         ReplyMe(user)
 //	GET  /items           Items on the /items group     ReplyItems(claims)
 //	POST /items           Items on the /items group     ReplyCreated(claims)
@@ -66,7 +66,7 @@ type Stack struct {
 	// Users loads a User from a token's subject with auth.Then.
 	Users *auth.Auth[User]
 	// Keys authenticates the X-Api-Key header against [APIKey].
-	Keys *auth.Auth[string]
+	Keys *auth.Auth[apikey.Principal]
 	// Either accepts a token (as Users) or an API key (as a service User).
 	Either *auth.Auth[User]
 }
@@ -125,9 +125,9 @@ func loadUser(_ context.Context, c auth.Claims) (User, error) {
 func NewStack() *Stack {
 	tokens := auth.NewScoped(auth.Bearer(), verifyFake, nil)
 	users := auth.Then(tokens.Auth, loadUser)
-	keys := apikey.New(apikey.Static(map[string]string{"billing": APIKey}))
-	service := auth.Then(keys, func(_ context.Context, name string) (User, error) {
-		return User{ID: "svc-" + name, Name: name}, nil
+	keys := apikey.New(apikey.MustStatic(map[string]string{"billing": APIKey}))
+	service := auth.Then(keys, func(_ context.Context, p apikey.Principal) (User, error) {
+		return User{ID: "svc-" + p.Owner, Name: p.Owner}, nil
 	})
 	return &Stack{
 		Tokens:  tokens,
