@@ -24,6 +24,7 @@ type Auth[P any] struct {
 	s            *settings
 	challenges   []Challenge
 	descriptions []Description
+	requirements []Requirement // see Requirements
 	resolve      resolver[P]
 	verify       verifier[P]
 	// hide returns a copy of ctx in which From finds no principal of the
@@ -135,6 +136,7 @@ func New[P any](scheme Scheme, verify func(ctx context.Context, raw string) (P, 
 		s:            s,
 		challenges:   s.challenges,
 		descriptions: s.descriptions,
+		requirements: requirementsOf(s.descriptions),
 		resolve: func(ctx context.Context, r *http.Request) (context.Context, P, error) {
 			var zero P
 			raw, err := credential(r)
@@ -478,6 +480,7 @@ func (a *ScopedAuth[P]) Requires(required ...string) *Auth[P] {
 		s:            a.s,
 		challenges:   a.challenges,
 		descriptions: a.descriptions,
+		requirements: withScopes(a.requirements, required),
 		resolve: func(ctx context.Context, r *http.Request) (context.Context, P, error) {
 			ctx, p, err := inner(ctx, r)
 			if err != nil {
@@ -595,6 +598,7 @@ func Then[P, U any](a Source[P], load func(ctx context.Context, p P) (U, error))
 		s:            in.s,
 		challenges:   in.challenges,
 		descriptions: in.descriptions,
+		requirements: in.requirements,
 		resolve: func(ctx context.Context, r *http.Request) (context.Context, U, error) {
 			ctx, p, err := inner(ctx, r)
 			if err != nil {
@@ -645,6 +649,7 @@ func AnyOf[P any](auths ...Source[P]) *Auth[P] {
 	var (
 		challenges   []Challenge
 		descriptions []Description
+		requirements []Requirement
 		hide         func(context.Context) context.Context
 	)
 	members := make([]*Auth[P], len(auths))
@@ -656,6 +661,7 @@ func AnyOf[P any](auths ...Source[P]) *Auth[P] {
 		members[i] = a
 		challenges = appendNew(challenges, a.challenges...)
 		descriptions = appendNew(descriptions, a.descriptions...)
+		requirements = appendRequirements(requirements, a.requirements...)
 		inner, prev := a.hide, hide
 		if prev == nil {
 			hide = inner
@@ -667,6 +673,7 @@ func AnyOf[P any](auths ...Source[P]) *Auth[P] {
 		s:            members[0].s,
 		challenges:   challenges,
 		descriptions: descriptions,
+		requirements: requirements,
 		resolve: func(ctx context.Context, r *http.Request) (context.Context, P, error) {
 			for _, a := range members {
 				ctx2, p, err := a.resolve(ctx, r)

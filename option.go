@@ -117,7 +117,7 @@ func WithScopeValidator(v scopes.Validator) Option {
 //
 // The zero Description means "not described".
 type Description struct {
-	// Type is the OpenAPI type: "http" or "apiKey".
+	// Type is the OpenAPI type: "http", "apiKey" or "openIdConnect".
 	Type string
 	// Scheme is the HTTP scheme for type "http", such as "bearer".
 	Scheme string
@@ -128,6 +128,9 @@ type Description struct {
 	In string
 	// Name is the header, query parameter or cookie name of an apiKey.
 	Name string
+	// OpenIDConnectURL is the OpenID Connect discovery URL of type
+	// "openIdConnect": a bearer token issued by that provider.
+	OpenIDConnectURL string
 	// Description is free text for readers of the documentation.
 	Description string
 }
