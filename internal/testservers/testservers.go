@@ -160,12 +160,14 @@ type Redis struct {
 	tb   testing.TB
 	bin  string
 	dir  string
+	args []string
 	cmd  *exec.Cmd
 }
 
-// StartRedis starts a private redis-server on a free loopback port; it is
-// stopped when the test ends.
-func StartRedis(tb testing.TB) *Redis {
+// StartRedis starts a private redis-server on a free loopback port, with
+// extra command-line arguments such as "--appendonly", "yes"; it is stopped
+// when the test ends. Its data directory survives restarts.
+func StartRedis(tb testing.TB, args ...string) *Redis {
 	tb.Helper()
 	bin := os.Getenv(envRedisServer)
 	if bin == "" {
@@ -174,7 +176,7 @@ func StartRedis(tb testing.TB) *Redis {
 			tb.Fatalf("redis-server not found (%v); %s", err, howTo)
 		}
 	}
-	r := &Redis{tb: tb, bin: bin, dir: tb.TempDir(), Addr: "127.0.0.1:" + strconv.Itoa(freePort(tb))}
+	r := &Redis{tb: tb, bin: bin, dir: tb.TempDir(), args: args, Addr: "127.0.0.1:" + strconv.Itoa(freePort(tb))}
 	r.Start()
 	tb.Cleanup(r.Stop)
 	return r
@@ -187,8 +189,9 @@ func (r *Redis) Start() {
 		return
 	}
 	_, port, _ := net.SplitHostPort(r.Addr)
-	cmd := exec.Command(r.bin, "--port", port, "--bind", "127.0.0.1", "--dir", r.dir,
-		"--save", "", "--appendonly", "no", "--logfile", filepath.Join(r.dir, "redis.log"))
+	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", r.dir,
+		"--save", "", "--logfile", filepath.Join(r.dir, "redis.log")}, r.args...)
+	cmd := exec.Command(r.bin, args...)
 	if err := cmd.Start(); err != nil {
 		r.tb.Fatalf("start redis-server: %v", err)
 	}
