@@ -8,7 +8,7 @@
 //
 //	tokens := jwt.MustNew(cfg)
 //	list := revoke.NewMemory()
-//	api := auth.Then(tokens.Auth, revoke.Stage(list, revoke.FromClaims))
+//	api := auth.Then(tokens, revoke.Stage(list, revoke.FromClaims))
 //
 // Being a stage after verification, it runs on every request, including
 // those whose token verification was cached. A revoked token is rejected
@@ -17,7 +17,7 @@
 //
 // To keep Requires, rebuild a scoped auth on top of the stage:
 //
-//	checked := auth.Scoped(auth.Then(tokens.Auth, revoke.Stage(list, revoke.FromClaims)), nil)
+//	checked := auth.Scoped(auth.Then(tokens, revoke.Stage(list, revoke.FromClaims)), nil)
 //	mux.Handle("GET /reports", checked.Requires("reports:read").Guard(reports))
 //
 // [Memory] keeps revocations in the process, for a single instance and for

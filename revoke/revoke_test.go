@@ -69,7 +69,7 @@ func TestStageClaims(t *testing.T) {
 	ctx := context.Background()
 	tokens, mint := newTokens(t)
 	list := revoke.NewMemory()
-	h := auth.Then(tokens.Auth, revoke.Stage(list, revoke.FromClaims)).Guard(hello)
+	h := auth.Then(tokens, revoke.Stage(list, revoke.FromClaims)).Guard(hello)
 
 	now := time.Now()
 	keep := mint(auth.Claims{"sub": "alice", "jti": "t-keep"})
@@ -120,7 +120,7 @@ func TestStageClaims(t *testing.T) {
 
 func TestStageRejectsUnidentifiedToken(t *testing.T) {
 	tokens, mint := newTokens(t)
-	h := auth.Then(tokens.Auth, revoke.Stage[auth.Claims](revoke.NewMemory(), nil)).Guard(hello)
+	h := auth.Then(tokens, revoke.Stage[auth.Claims](revoke.NewMemory(), nil)).Guard(hello)
 	w, p := get(t, h, mint(auth.Claims{"scope": "a"}))
 	if w.Code != http.StatusUnauthorized || p.Detail != revoke.DetailUnidentified {
 		t.Fatalf("got %d %q; want 401 %q", w.Code, p.Detail, revoke.DetailUnidentified)
@@ -160,7 +160,7 @@ func TestStageCheckerFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := auth.Then(tokens.Auth, revoke.Stage(failing{tt.err}, revoke.FromClaims)).Guard(hello)
+			h := auth.Then(tokens, revoke.Stage(failing{tt.err}, revoke.FromClaims)).Guard(hello)
 			w, p := get(t, h, tok)
 			if w.Code != tt.wantStatus || p.Detail != tt.wantDetail {
 				t.Fatalf("got %d %q; want %d %q", w.Code, p.Detail, tt.wantStatus, tt.wantDetail)
@@ -223,7 +223,7 @@ func TestStageKeepsScopesWhenRescoped(t *testing.T) {
 	ctx := context.Background()
 	tokens, mint := newTokens(t)
 	list := revoke.NewMemory()
-	checked := auth.Scoped(auth.Then(tokens.Auth, revoke.Stage[auth.Claims](list, nil)), nil)
+	checked := auth.Scoped(auth.Then(tokens, revoke.Stage[auth.Claims](list, nil)), nil)
 	h := checked.Requires("reports:read").Guard(hello)
 
 	reader := mint(auth.Claims{"sub": "a", "jti": "r", "scope": "reports:read"})

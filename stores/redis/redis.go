@@ -6,7 +6,7 @@
 //	revocations, err := authredis.New(authredis.Config{Client: rdb})
 //	...
 //	defer revocations.Close()
-//	api := auth.Then(tokens.Auth, revoke.Stage(revocations, revoke.FromClaims))
+//	api := auth.Then(tokens, revoke.Stage(revocations, revoke.FromClaims))
 //
 // # How it works
 //
