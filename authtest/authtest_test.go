@@ -394,15 +394,17 @@ func TestIssuerTLS(t *testing.T) {
 	if _, err := a.Verify(t.Context(), iss.Token(nil)); err != nil {
 		t.Errorf("Verify = %v, want nil", err)
 	}
-	// FetchJWKS uses Config.HTTPClient, which trusts the certificate.
-	cfg := iss.Config()
-	cfg.KeySet, cfg.AwaitJWKS = nil, true
-	b := jwt.MustNew(cfg)
-	if err := b.FetchJWKS(t.Context(), authtest.JWKSPath); err != nil {
-		t.Fatalf("FetchJWKS = %v, want nil", err)
+	// Fetching the set once, with the issuer's client, which trusts the
+	// certificate, then constructing.
+	keys, err := jwt.FetchKeySet(t.Context(), iss.Client(), iss.JWKSURL())
+	if err != nil {
+		t.Fatalf("FetchKeySet = %v, want nil", err)
 	}
+	cfg := iss.Config()
+	cfg.KeySet = keys
+	b := jwt.MustNew(cfg)
 	if _, err := b.Verify(t.Context(), iss.Token(nil)); err != nil {
-		t.Errorf("Verify after FetchJWKS = %v, want nil", err)
+		t.Errorf("Verify with the fetched set = %v, want nil", err)
 	}
 	// A client that does not trust the certificate cannot discover it.
 	if _, err := jwt.Discover(t.Context(), nil, iss.URL()); !errors.Is(err, jwt.ErrKeySetUnavailable) {

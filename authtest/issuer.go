@@ -140,8 +140,8 @@ type Issuer struct {
 
 // issuerState is one generation of keys; Rotate replaces it as a whole.
 type issuerState struct {
-	keys   []jwt.Key // private keys, oldest first
-	signer *jwt.Auth // signs with the newest key and publishes them all
+	keys   []jwt.Key   // private keys, oldest first
+	signer *jwt.Issuer // signs with the newest key and publishes them all
 	jwks   http.Handler
 }
 
@@ -303,8 +303,7 @@ func (iss *Issuer) Rotate() string {
 
 // Config returns a jwt.Config that verifies the issuer's tokens:
 // IssuerURL, Audience (from WithAudience), Algorithms (the issuer's),
-// RequiredType (from WithTokenType), Now (from WithClock), HTTPClient
-// ([Issuer.Client]) and a KeySet that
+// RequiredType (from WithTokenType), Now (from WithClock) and a KeySet that
 // discovers the issuer through its discovery document and follows its JWKS
 // with [jwt.DiscoverKeySet]. The key set is shared by every Config of the
 // issuer, downloads again at once when a token names a kid it does not
@@ -320,7 +319,6 @@ func (iss *Issuer) Config() jwt.Config {
 		Algorithms:   []string{iss.cfg.alg},
 		RequiredType: iss.cfg.tokenType,
 		KeySet:       iss.KeySet(),
-		HTTPClient:   iss.Client(),
 		Now:          iss.cfg.now,
 	}
 }
@@ -352,7 +350,7 @@ func (iss *Issuer) addKey(kid string, key crypto.Signer) error {
 	defer iss.mu.Unlock()
 	if kid == "" {
 		// The thumbprint, as jwt computes it for a key without kid.
-		one, err := jwt.New(jwt.Config{Key: key, Algorithms: []string{iss.cfg.alg}})
+		one, err := jwt.NewIssuer(jwt.Config{Key: key, Algorithms: []string{iss.cfg.alg}})
 		if err != nil {
 			return fmt.Errorf("authtest: %w", err)
 		}
@@ -363,7 +361,7 @@ func (iss *Issuer) addKey(kid string, key crypto.Signer) error {
 		keys = slices.Clone(old.keys)
 	}
 	keys = append(keys, jwt.Key{ID: kid, Algorithm: iss.cfg.alg, Key: key})
-	signer, err := jwt.New(jwt.Config{
+	signer, err := jwt.NewIssuer(jwt.Config{
 		Keys:                   keys,
 		Algorithms:             []string{iss.cfg.alg},
 		SigningKeyID:           kid,

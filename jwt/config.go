@@ -1,9 +1,6 @@
 package jwt
 
-import (
-	"net/http"
-	"time"
-)
+import "time"
 
 // DefaultLeeway is the clock skew tolerated when checking exp, nbf and iat
 // unless [Config.Leeway] says otherwise.
@@ -15,16 +12,18 @@ const NoLeeway time.Duration = -1
 
 // DefaultMaxTokenLength is the longest token, in bytes, that [Auth.Verify]
 // parses unless [Config.MaxTokenLength] says otherwise.
-const DefaultMaxTokenLength = 8 << 10
+const DefaultMaxTokenLength = 16 << 10
 
 // Config holds everything needed to verify and issue tokens. It is plain
 // data: [New] reads it once and checks that it is consistent, and later
 // changes to it have no effect.
 //
 // Keys come from any mix of [Config.Secret], [Config.Key], [Config.Keys] and
-// [Config.KeySet]; at least one is required unless [Config.AwaitJWKS] is
-// set. Private keys and secrets can issue and verify; public keys only
-// verify.
+// [Config.KeySet]; at least one is required. Private keys and secrets can
+// issue and verify; public keys only verify. To verify with an issuer's
+// keys fetched once at start-up, fetch them first ([FetchKeySet], or
+// [ParseKeySet] for a file or an environment variable) and put the set in
+// KeySet.
 type Config struct {
 	// Secret is an HMAC secret for HS256, HS384 or HS512. It must be at least
 	// as long as the hash output: 32 bytes for HS256, 48 for HS384, 64 for
@@ -34,7 +33,7 @@ type Config struct {
 	Secret []byte
 
 	// Key is an asymmetric key: *rsa.PrivateKey, *rsa.PublicKey (RS*, PS*;
-	// at least 2048 bits), *ecdsa.PrivateKey, *ecdsa.PublicKey (ES256 on
+	// 2048 to 8192 bits), *ecdsa.PrivateKey, *ecdsa.PublicKey (ES256 on
 	// P-256, ES384 on P-384, ES512 on P-521), ed25519.PrivateKey or
 	// ed25519.PublicKey (EdDSA).
 	Key any
@@ -49,25 +48,22 @@ type Config struct {
 	// is chosen by the kid of a token's header in O(1).
 	Keys []Key
 
-	// KeySet resolves keys that live elsewhere, such as a remote JWKS. It is
+	// KeySet resolves keys that live elsewhere: a [RemoteKeySet] that
+	// follows an issuer's rotation, or a [MemoryKeySet] loaded once. It is
 	// asked only when the local keys have none for a token.
 	KeySet KeySet
 
-	// AwaitJWKS allows a Config without keys whose keys are fetched at start
-	// up with [Auth.FetchJWKS]. Until then every token that no local key
-	// verifies is rejected with 503.
-	AwaitJWKS bool
-
 	// Algorithms lists the accepted signature algorithms: HS256, HS384,
 	// HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512,
-	// EdDSA. It is required; "none" can never be enabled. Every algorithm
-	// needs a key that can verify it (unless keys come from KeySet or
-	// AwaitJWKS) and every local key needs an algorithm.
+	// EdDSA; "none" can never be enabled. Every algorithm needs a key that
+	// can verify it (unless keys come from KeySet) and every local key needs
+	// an algorithm. It is required, except with a KeySet that declares its
+	// issuer's algorithms ([RemoteKeySet.Algorithms]): these are then
+	// accepted. An explicit list always wins.
 	Algorithms []string
 
 	// IssuerURL, when set, is required as the iss claim of every verified
-	// token, set as iss on issued tokens, and the base URL of
-	// [Auth.FetchJWKS]. iss is compared byte for byte (RFC 7519 §4.1.1): a
+	// token and set as iss on issued tokens. iss is compared byte for byte (RFC 7519 §4.1.1): a
 	// trailing slash matters, so "https://tenant.example/" does not accept
 	// tokens whose iss is "https://tenant.example".
 	IssuerURL string
@@ -110,10 +106,6 @@ type Config struct {
 	// MaxTokenLength is the longest token in bytes that is parsed; longer
 	// ones are rejected first. Zero means [DefaultMaxTokenLength].
 	MaxTokenLength int
-
-	// HTTPClient fetches keys for [Auth.FetchJWKS]; nil means the default
-	// client of [FetchKeySet].
-	HTTPClient *http.Client
 
 	// Now is the clock; nil means time.Now. Tests set a fixed clock here.
 	Now func() time.Time

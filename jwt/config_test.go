@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -74,7 +75,6 @@ func TestConfigErrors(t *testing.T) {
 		{name: "secret and key", cfg: jwt.Config{Secret: secret64, Key: rsaKey(), Algorithms: []string{"HS256"}}, wantErr: "not both"},
 		{name: "duplicate kid", cfg: jwt.Config{Keys: []jwt.Key{{ID: "a", Key: secret64[:32]}, {ID: "a", Key: secret64[32:]}}, Algorithms: []string{"HS256"}},
 			wantErr: `two keys have kid "a"`},
-		{name: "AwaitJWKS without issuer", cfg: jwt.Config{AwaitJWKS: true, Algorithms: []string{"RS256"}}, wantErr: "needs Config.IssuerURL"},
 		{name: "unknown signing key", cfg: jwt.Config{Secret: secret64[:32], KeyID: "a", SigningKeyID: "b", Algorithms: []string{"HS256"}},
 			wantErr: `SigningKeyID "b" names no private key`},
 		{name: "empty audience", cfg: jwt.Config{Secret: secret64[:32], Audience: []string{""}, Algorithms: []string{"HS256"}}, wantErr: "empty string"},
@@ -298,7 +298,7 @@ func TestThumbprint(t *testing.T) {
 }
 
 // TestFetchJWKS publishes the JWKS of an issuing Auth on an httptest server
-// and fetches it at start-up into a verifying Auth.
+// and fetches it at start-up, before the verifying Auth is built.
 func TestFetchJWKS(t *testing.T) {
 	t.Parallel()
 	issuer := newAuth(t, jwt.Config{Key: p256Key(), Algorithms: []string{"ES256"}, Expiration: time.Hour, Now: clock})
@@ -307,43 +307,48 @@ func TestFetchJWKS(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	a := newAuth(t, jwt.Config{AwaitJWKS: true, IssuerURL: srv.URL, Algorithms: []string{"ES256"}, Now: clock, HTTPClient: srv.Client()})
+	if _, err := jwt.FetchKeySet(context.Background(), srv.Client(), srv.URL+"/missing.json"); !errors.Is(err, jwt.ErrKeySetUnavailable) {
+		t.Errorf("FetchKeySet of a 404: err = %v; want ErrKeySetUnavailable", err)
+	}
+	if _, err := jwt.FetchKeySet(context.Background(), srv.Client(), "http://evil.example/jwks.json"); !errors.Is(err, jwt.ErrInsecureURL) {
+		t.Errorf("FetchKeySet of a remote http URL: err = %v; want ErrInsecureURL", err)
+	}
+	keys, err := jwt.FetchKeySet(context.Background(), srv.Client(), srv.URL+"/.well-known/jwks.json")
+	if err != nil {
+		t.Fatalf("FetchKeySet: %v", err)
+	}
+	a := newAuth(t, jwt.Config{KeySet: keys, IssuerURL: srv.URL, Algorithms: []string{"ES256"}, Now: clock})
 	tok, err := issuer.Encode(auth.Claims{"sub": "user-1", "iss": srv.URL}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec := do(t, a.Guard(subHandler), tok); rec.Code != http.StatusServiceUnavailable {
-		t.Errorf("before FetchJWKS: status %d; want 503", rec.Code)
-	}
-	if err := a.FetchJWKS(context.Background(), "/missing.json"); err == nil {
-		t.Error("FetchJWKS of a 404 succeeded")
-	}
-	if err := a.FetchJWKS(context.Background(), "/.well-known/jwks.json"); err != nil {
-		t.Fatalf("FetchJWKS: %v", err)
-	}
 	if rec := do(t, a.Guard(subHandler), tok); rec.Code != 200 || rec.Body.String() != "user-1" {
-		t.Errorf("after FetchJWKS: %d %s; want 200 user-1", rec.Code, rec.Body)
+		t.Errorf("with the fetched keys: %d %s; want 200 user-1", rec.Code, rec.Body)
 	}
 	foreign := encode(t, newAuth(t, jwt.Config{Key: p256Key2(), Algorithms: []string{"ES256"}, Expiration: time.Hour, Now: clock}), auth.Claims{"iss": srv.URL})
 	if rec := do(t, a.Guard(subHandler), foreign); rec.Code != 401 {
-		t.Errorf("foreign key after FetchJWKS: status %d; want 401", rec.Code)
+		t.Errorf("foreign key: status %d; want 401", rec.Code)
 	}
-	if err := a.FetchJWKS(context.Background(), "https://evil.example/jwks.json"); err == nil {
-		t.Error("FetchJWKS accepted an absolute URL")
+	if a.Issuer != nil {
+		t.Errorf("an Auth without local keys has an Issuer")
+	}
+	if _, err := a.Encode(auth.Claims{"sub": "x"}, 0); err == nil || !strings.Contains(err.Error(), "no private key") {
+		t.Errorf("Encode on a verify-only Auth: err = %v; want a no-private-key error", err)
 	}
 }
 
-// TestFetchJWKSWhileServing swaps the key set while requests are verified;
-// run with -race.
+// TestFetchJWKSWhileServing replaces the keys of a MemoryKeySet while
+// requests are verified; run with -race.
 func TestFetchJWKSWhileServing(t *testing.T) {
 	t.Parallel()
 	issuer := newAuth(t, jwt.Config{Key: edKey(), Algorithms: []string{"EdDSA"}, Expiration: time.Hour, Now: clock})
 	srv := httptest.NewServer(issuer.JWKSHandler())
 	t.Cleanup(srv.Close)
-	a := newAuth(t, jwt.Config{AwaitJWKS: true, IssuerURL: srv.URL, Algorithms: []string{"EdDSA"}, Now: clock})
-	if err := a.FetchJWKS(context.Background(), "/"); err != nil {
+	keys, err := jwt.FetchKeySet(context.Background(), nil, srv.URL)
+	if err != nil {
 		t.Fatal(err)
 	}
+	a := newAuth(t, jwt.Config{KeySet: keys, IssuerURL: srv.URL, Algorithms: []string{"EdDSA"}, Now: clock})
 	tok, err := issuer.Encode(auth.Claims{"sub": "user-1", "iss": srv.URL}, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -368,7 +373,12 @@ func TestFetchJWKSWhileServing(t *testing.T) {
 		}()
 	}
 	for range 5 {
-		if err := a.FetchJWKS(context.Background(), "/"); err != nil {
+		fresh, err := jwt.FetchKeySet(context.Background(), nil, srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, _ := fresh.KeyReadAll(context.Background())
+		if err := keys.KeyReplaceAll(context.Background(), all); err != nil {
 			t.Error(err)
 		}
 	}

@@ -109,6 +109,10 @@ func parseDiscovery(body []byte, issuerURL string, allowHTTP bool) (*Discovery, 
 // opts.InsecureAllowHTTP relaxes the https rule for both URLs. Discovery
 // happens once: a provider that moves its jwks_uri needs a new set.
 //
+// The asymmetric algorithms of the document's
+// id_token_signing_alg_values_supported become the set's
+// [RemoteKeySet.Algorithms], which a [Config] without Algorithms accepts.
+//
 // A failed discovery is returned even when opts.AllowInitialFailure is set,
 // since without it there is no key set URL to retry.
 func DiscoverKeySet(ctx context.Context, issuerURL string, opts RemoteOptions) (*RemoteKeySet, error) {
@@ -121,5 +125,11 @@ func DiscoverKeySet(ctx context.Context, issuerURL string, opts RemoteOptions) (
 	if err != nil {
 		return nil, err
 	}
-	return NewRemoteKeySet(ctx, d.JWKSURI, opts)
+	var declared []*algorithm
+	for _, name := range d.IDTokenSigningAlgs {
+		if a := lookupAlgorithm(name); a != nil && a.kind != kindHMAC && !containsAlg(declared, a) {
+			declared = append(declared, a)
+		}
+	}
+	return newRemoteKeySet(ctx, d.JWKSURI, opts, declared)
 }

@@ -19,8 +19,9 @@
 // # Configuration
 //
 // [Config] is data: keys ([Config.Secret], [Config.Key], a local set in
-// [Config.Keys], a remote [KeySet]), the accepted [Config.Algorithms]
-// (required; "none" is never accepted), [Config.IssuerURL] (required as iss
+// [Config.Keys], a [KeySet]), the accepted [Config.Algorithms] (required
+// unless a remote set declares its issuer's; "none" is never accepted),
+// [Config.IssuerURL] (required as iss
 // when set, and set on issue), [Config.Audience], the default
 // [Config.Expiration] and the clock skew [Config.Leeway] (10 s by default).
 // [New] refuses inconsistent configurations: an algorithm no key can
@@ -29,30 +30,35 @@
 //
 // # Issuing
 //
-// [Auth.Encode] signs claims, filling in iat, iss and exp when they are
-// absent; [Auth.CreateAccessToken] returns the token endpoint's response,
-// [BearerAccessToken]. Explicit claims always win.
+// An [Auth] built from local keys holds their [Issuer]: [Issuer.Encode]
+// signs claims, filling in iat, iss and exp when they are absent;
+// [Issuer.CreateAccessToken] returns the token endpoint's response,
+// [BearerAccessToken]. Explicit claims always win. [Issuer.JWKSHandler]
+// publishes the public keys at /.well-known/jwks.json (never a secret). A
+// service that only issues builds an Issuer alone with [NewIssuer].
 //
 // # Verifying
 //
-// [Auth.Verify] (called by Guard, Optional, Handler and Requires) follows
-// RFC 8725: the token must be strict base64url with exactly three segments
-// and at most [Config.MaxTokenLength] bytes; crit and b64 header parameters
-// are refused; alg must be in the allowlist; the key is chosen by kid in
-// O(1), and must fit the algorithm (an HMAC secret is never taken from an
-// asymmetric key); a token without kid is accepted only when exactly one
-// key can verify its alg. Registered claims are read with exact names and
-// must have the right JSON type; they, scope and scp may appear only once,
-// and a member whose name is a case variant of one of them (Unicode folding
-// included, as encoding/json matches) is refused; exp (required unless
-// [Config.AllowMissingExpiration]), nbf and iat are checked with leeway;
-// iss, aud and (when [Config.RequiredType] is set) typ must match.
+// [Auth.Verify] (called by Guard, Optional, Handler and Requires) hands the
+// token to a golang-jwt parser built once by [New] (allowed algorithms,
+// issuer, audience, exp required, iat, leeway, strict base64, the Config's
+// clock), whose keys come from keyfunc over jwkset storages. Around the
+// parser it keeps the rules of RFC 8725 the parser lacks: at most
+// [Config.MaxTokenLength] bytes, exactly three segments of strict base64url
+// and nothing else inside them, no crit or b64 header parameter, the
+// required typ, registered claims of the right JSON type, none of them (nor
+// scope or scp) twice or under a case variant of its name (Unicode folding
+// included, as encoding/json matches), and a token without kid accepted
+// only when exactly one key can verify its alg. Any key, from any source,
+// must fit the alg: an HMAC secret is never taken from an asymmetric key.
+// Rejections match this package's causes ([ErrTokenExpired], …) and
+// golang-jwt's alike.
 //
 // # Typed claims
 //
 // [NewTyped] decodes the payload straight into a struct and validates it
 // with its go-playground/validator tags. Embedding [RegisteredClaims] gives
-// the registered claims and scopes:
+// the registered claims and the scopes of scope and scp:
 //
 //	type MyClaims struct {
 //		jwt.RegisteredClaims
@@ -61,13 +67,18 @@
 //	a := jwt.MustNewTyped[MyClaims](cfg)
 //	mux.Handle("GET /me", a.Handler(func(w http.ResponseWriter, r *http.Request, c MyClaims) { … }))
 //
+// [NewTypedFunc] takes the function that reads the scopes of a type that
+// does not carry them.
+//
 // # Keys from elsewhere
 //
-// [Auth.JWKS] and [Auth.JWKSHandler] publish the public keys at
-// /.well-known/jwks.json. A verifying service fetches an issuer's keys once
-// at start-up with [Config.AwaitJWKS] and [Auth.FetchJWKS], or follows
-// rotation with a [RemoteKeySet] as [Config.KeySet]. A key server that
-// cannot be reached gives 503, never 401.
+// Keys are fetched, then the Auth is built: [FetchKeySet] downloads an
+// issuer's JWKS once and [ParseKeySet] reads one from bytes (a file, an
+// environment variable), both into a [MemoryKeySet]; [NewRemoteKeySet] and
+// [DiscoverKeySet] follow an issuer's rotation with a [RemoteKeySet]. Put
+// the set in [Config.KeySet]. Sets are jwkset storages, usable with
+// keyfunc and golang-jwt directly. A remote set that has never loaded gives
+// 503; once loaded, an unknown kid is 401 whatever its key server does.
 //
 // # Scopes
 //

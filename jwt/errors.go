@@ -3,32 +3,58 @@ package jwt
 import (
 	"errors"
 
+	"github.com/MicahParks/jwkset"
+	gojwt "github.com/golang-jwt/jwt/v5"
+
 	"github.com/typedauth/auth"
 )
 
+// sentinel is an error value that also matches the errors in is, so that one
+// cause can be tested against this package's name for it, golang-jwt's and
+// the auth package's category alike.
+type sentinel struct {
+	msg string
+	is  []error
+}
+
+func (e *sentinel) Error() string   { return e.msg }
+func (e *sentinel) Unwrap() []error { return e.is }
+
+func newSentinel(msg string, is ...error) error {
+	return &sentinel{msg: msg, is: append(is, auth.ErrInvalidCredential)}
+}
+
 // Causes of rejected tokens. Every token rejected by [Auth.Verify] yields an
 // [*auth.Error] with status 401 and error code invalid_token whose chain
-// matches [auth.ErrInvalidCredential] and one of these, so callers can
-// branch with errors.Is:
+// matches [auth.ErrInvalidCredential] and one of these. Each of them also
+// matches golang-jwt's error for the same cause where there is one
+// (ErrTokenExpired matches gojwt.ErrTokenExpired, ErrKeyNotFound matches
+// jwkset.ErrKeyNotFound), so callers can branch with errors.Is on either:
 //
 //	if errors.Is(err, jwt.ErrTokenExpired) { … }
 //
-// The public detail (error_description) names the reason and never echoes
-// the token.
+// Other verifiers built on this package, such as a remote key set's users,
+// return the same values. The public detail (error_description) names the
+// reason and never echoes the token.
 var (
-	ErrTokenMalformed         = errors.New("jwt: token is malformed")
-	ErrTokenTooLong           = errors.New("jwt: token is too long")
-	ErrTokenAlgorithm         = errors.New("jwt: token algorithm is not allowed")
-	ErrTokenUnsupportedHeader = errors.New("jwt: token has an unsupported header parameter")
-	ErrTokenSignatureInvalid  = errors.New("jwt: token signature is invalid")
-	ErrTokenExpired           = errors.New("jwt: token has expired")
-	ErrTokenNoExpiration      = errors.New("jwt: token has no exp claim")
-	ErrTokenNotValidYet       = errors.New("jwt: token is not valid yet")
-	ErrTokenIssuedInFuture    = errors.New("jwt: token was issued in the future")
-	ErrTokenIssuer            = errors.New("jwt: token issuer is not accepted")
-	ErrTokenAudience          = errors.New("jwt: token audience is not accepted")
-	ErrTokenType              = errors.New("jwt: token type is not accepted")
-	ErrTokenClaims            = errors.New("jwt: token claims are invalid")
+	ErrTokenMalformed         = newSentinel("jwt: token is malformed", gojwt.ErrTokenMalformed)
+	ErrTokenTooLong           = newSentinel("jwt: token is too long", gojwt.ErrTokenMalformed)
+	ErrTokenAlgorithm         = newSentinel("jwt: token algorithm is not allowed", gojwt.ErrTokenSignatureInvalid)
+	ErrTokenUnsupportedHeader = newSentinel("jwt: token has an unsupported header parameter")
+	ErrTokenSignatureInvalid  = newSentinel("jwt: token signature is invalid", gojwt.ErrTokenSignatureInvalid)
+	ErrTokenExpired           = newSentinel("jwt: token has expired", gojwt.ErrTokenExpired)
+	ErrTokenNoExpiration      = newSentinel("jwt: token has no exp claim", gojwt.ErrTokenRequiredClaimMissing)
+	ErrTokenNotValidYet       = newSentinel("jwt: token is not valid yet", gojwt.ErrTokenNotValidYet)
+	ErrTokenIssuedInFuture    = newSentinel("jwt: token was issued in the future", gojwt.ErrTokenUsedBeforeIssued)
+	ErrTokenIssuer            = newSentinel("jwt: token issuer is not accepted", gojwt.ErrTokenInvalidIssuer)
+	ErrTokenAudience          = newSentinel("jwt: token audience is not accepted", gojwt.ErrTokenInvalidAudience)
+	ErrTokenType              = newSentinel("jwt: token type is not accepted")
+	ErrTokenClaims            = newSentinel("jwt: token claims are invalid", gojwt.ErrTokenInvalidClaims)
+
+	// ErrKeyNotFound means no key of the set fits a token's kid and alg. A
+	// [KeySet] returns it (or an error wrapping it) for such tokens; they
+	// get 401.
+	ErrKeyNotFound = newSentinel("jwt: no key for the token", gojwt.ErrTokenUnverifiable, jwkset.ErrKeyNotFound)
 )
 
 // Public details, paired with the causes above.
@@ -47,7 +73,6 @@ var (
 	rejectAudience     = auth.Unauthorized("Token audience is not accepted").Wrap(ErrTokenAudience)
 	rejectType         = auth.Unauthorized("Token type is not accepted").Wrap(ErrTokenType)
 	rejectClaims       = auth.Unauthorized("Token claims are malformed").Wrap(ErrTokenClaims)
-	unavailableKeys    = auth.Unavailable("Token signing keys are not available yet")
 )
 
 // reject returns a copy of e, a pre-built rejection, with cause added to
@@ -60,3 +85,51 @@ func reject(e *auth.Error, cause error) error {
 	}
 	return e.Wrap(cause)
 }
+
+// fromParser turns an error of golang-jwt's parser into this package's
+// rejection. A key lookup's own error (an *auth.Error such as a 503, or a
+// KeySet's failure) is returned as is; p records which registered claims
+// the token holds, to tell which required one is missing.
+func (v *verifier) fromParser(err error, p *payloadInfo) error {
+	var ae *auth.Error
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, gojwt.ErrTokenUnverifiable):
+		// The key lookup failed with an error of its own: a server
+		// failure, not the token's.
+		var ke *keyError
+		if errors.As(err, &ke) {
+			return ke.err
+		}
+		return reject(rejectMalformed, err)
+	case isTypeError(err):
+		return reject(rejectClaims, err)
+	case errors.Is(err, gojwt.ErrTokenMalformed):
+		return reject(rejectMalformed, err)
+	case errors.Is(err, gojwt.ErrTokenSignatureInvalid):
+		return reject(rejectSignature, nil)
+	case errors.Is(err, gojwt.ErrTokenRequiredClaimMissing) && v.requireExp && p.seen&seenExp == 0:
+		return reject(rejectNoExpiration, nil)
+	case errors.Is(err, gojwt.ErrTokenExpired):
+		return reject(rejectExpired, nil)
+	case errors.Is(err, gojwt.ErrTokenNotValidYet):
+		return reject(rejectNotYetValid, nil)
+	case errors.Is(err, gojwt.ErrTokenUsedBeforeIssued):
+		return reject(rejectFutureIat, nil)
+	case errors.Is(err, gojwt.ErrTokenInvalidIssuer),
+		errors.Is(err, gojwt.ErrTokenRequiredClaimMissing) && v.issuer != "" && p.seen&seenIss == 0:
+		return reject(rejectIssuer, nil)
+	case errors.Is(err, gojwt.ErrTokenInvalidAudience),
+		errors.Is(err, gojwt.ErrTokenRequiredClaimMissing) && len(v.audience) > 0 && p.seen&seenAud == 0:
+		return reject(rejectAudience, nil)
+	}
+	return reject(rejectClaims, err)
+}
+
+// keyError carries a key lookup's failure that is not the token's fault
+// (such as a KeySet's database error) through the parser unchanged.
+type keyError struct{ err error }
+
+func (e *keyError) Error() string { return e.err.Error() }
+func (e *keyError) Unwrap() error { return e.err }

@@ -163,8 +163,9 @@ func ExampleAuth_Verify() {
 }
 
 // Asymmetric keys fetched at start-up: the verifying service knows only
-// the issuer's URL and loads its JWKS before serving.
-func ExampleAuth_FetchJWKS() {
+// where the issuer publishes its keys; it fetches them, then builds its
+// Auth.
+func Example_fetchThenConstruct() {
 	// The issuer, on a test server: it signs with Ed25519 and publishes
 	// its key set.
 	seed := make([]byte, ed25519.SeedSize)
@@ -175,9 +176,14 @@ func ExampleAuth_FetchJWKS() {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	// The API: no key in its Config, only where to find them.
-	a := jwt.MustNew(jwt.Config{AwaitJWKS: true, Algorithms: []string{"EdDSA"}, IssuerURL: srv.URL, Now: fixedClock})
-	if err := a.FetchJWKS(context.Background(), "/.well-known/jwks.json"); err != nil {
+	// The API: fetch the key set, then construct.
+	keys, err := jwt.FetchKeySet(context.Background(), nil, srv.URL+"/.well-known/jwks.json")
+	if err != nil {
+		fmt.Println("start-up failed:", err)
+		return
+	}
+	a, err := jwt.New(jwt.Config{KeySet: keys, Algorithms: []string{"EdDSA"}, IssuerURL: srv.URL, Now: fixedClock})
+	if err != nil {
 		fmt.Println("start-up failed:", err)
 		return
 	}

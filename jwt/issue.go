@@ -24,9 +24,101 @@ type BearerAccessToken struct {
 	ExpiresIn int64 `json:"expires_in,omitempty"`
 }
 
+// Issuer signs tokens and publishes the public keys that verify them. It is
+// the issuing half of a service: [Auth] and [TypedAuth] hold the Issuer of
+// their local keys, so an auth that issues and verifies stays one value,
+// and a service that only issues (a token endpoint whose tokens other
+// services verify) builds one alone with [NewIssuer].
+//
+// The methods of a nil *Issuer report that no key can issue (Encode) or
+// publish nothing (JWKS), so that an Auth whose keys all come from a KeySet
+// answers clearly. An Issuer is safe for concurrent use.
+type Issuer struct {
+	signer     *localKey
+	signAlg    *algorithm
+	signErr    error
+	issuer     string
+	expiration time.Duration
+	tokenType  string
+	requireExp bool
+	now        func() time.Time
+	jwks       JWKSet
+	jwksBody   []byte
+}
+
+// errNoIssuer is the error of the issuing methods of a nil *Issuer.
+var errNoIssuer = errors.New("jwt: cannot issue tokens: no private key or secret is configured")
+
+// NewIssuer returns the Issuer of cfg's local keys (Secret, Key, Keys), for
+// a service that issues tokens without verifying them; cfg.KeySet is not
+// used. Config.Algorithms, IssuerURL, Expiration, AllowMissingExpiration,
+// SigningKeyID, TokenType (or RequiredType) and Now apply as for [New]. It
+// fails when cfg has no local key or is inconsistent.
+func NewIssuer(cfg Config) (*Issuer, error) {
+	cfg.KeySet = nil
+	b, err := build(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	return b.issuer, nil
+}
+
+// MustNewIssuer is like [NewIssuer] but panics with the reason when cfg is
+// inconsistent, for configurations written as literals.
+func MustNewIssuer(cfg Config) *Issuer { return must(NewIssuer(cfg)) }
+
+func newIssuer(cfg *Config, keys []*localKey) (*Issuer, error) {
+	iss := &Issuer{
+		issuer:     cfg.IssuerURL,
+		expiration: cfg.Expiration,
+		tokenType:  cfg.TokenType,
+		requireExp: !cfg.AllowMissingExpiration,
+		now:        cfg.Now,
+	}
+	if iss.now == nil {
+		iss.now = time.Now
+	}
+	if iss.tokenType == "" {
+		iss.tokenType = "JWT"
+		if cfg.RequiredType != "" {
+			iss.tokenType = cfg.RequiredType // so that issued tokens verify
+		}
+	}
+	var signers []*localKey
+	for _, k := range keys {
+		if k.sign != nil {
+			signers = append(signers, k)
+		}
+	}
+	switch id := cfg.SigningKeyID; {
+	case id != "":
+		for _, k := range signers {
+			if k.id == id {
+				iss.signer = k
+			}
+		}
+		if iss.signer == nil {
+			return nil, fmt.Errorf("jwt: Config.SigningKeyID %q names no private key or secret", id)
+		}
+	case len(signers) == 1:
+		iss.signer = signers[0]
+	case len(signers) == 0:
+		iss.signErr = errNoIssuer
+	default:
+		iss.signErr = errors.New("jwt: cannot issue tokens: several keys can sign; set Config.SigningKeyID")
+	}
+	if iss.signer != nil {
+		iss.signAlg = iss.signer.algs[0]
+	}
+	if err := iss.buildJWKS(keys); err != nil {
+		return nil, err
+	}
+	return iss, nil
+}
+
 // Encode signs claims with the configured signing key and returns the
-// compact token. Like Python's dict.setdefault, it fills in what claims lack
-// and never overrides what they hold:
+// compact token. It fills in the claims that claims lack and never
+// overrides those it holds:
 //
 //   - iat is the current time (Config.Now);
 //   - iss is Config.IssuerURL, when set;
@@ -40,15 +132,15 @@ type BearerAccessToken struct {
 // are given but are not numbers, and when the token would have no exp while
 // verification requires one (so that Encode never issues a token its own
 // Auth rejects for that reason).
-func (e *engine) Encode(claims auth.Claims, expiresIn time.Duration) (string, error) {
+func (e *Issuer) Encode(claims auth.Claims, expiresIn time.Duration) (string, error) {
 	s, _, err := e.encode(claims, expiresIn)
 	return s, err
 }
 
-// CreateAccessToken is [Auth.Encode] returning the token endpoint's
+// CreateAccessToken is [Issuer.Encode] returning the token endpoint's
 // response, whose ExpiresIn is the effective lifetime of the token (exp −
 // iat, whatever set them).
-func (e *engine) CreateAccessToken(claims auth.Claims, expiresIn time.Duration) (BearerAccessToken, error) {
+func (e *Issuer) CreateAccessToken(claims auth.Claims, expiresIn time.Duration) (BearerAccessToken, error) {
 	s, lifetime, err := e.encode(claims, expiresIn)
 	if err != nil {
 		return BearerAccessToken{}, err
@@ -56,7 +148,10 @@ func (e *engine) CreateAccessToken(claims auth.Claims, expiresIn time.Duration) 
 	return BearerAccessToken{TokenType: "bearer", AccessToken: s, ExpiresIn: lifetime}, nil
 }
 
-func (e *engine) encode(claims auth.Claims, expiresIn time.Duration) (string, int64, error) {
+func (e *Issuer) encode(claims auth.Claims, expiresIn time.Duration) (string, int64, error) {
+	if e == nil {
+		return "", 0, errNoIssuer
+	}
 	if e.signer == nil {
 		return "", 0, e.signErr
 	}

@@ -42,22 +42,28 @@ type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
 
-// JWKS returns the public key set of the configured asymmetric keys, ready
-// to publish at /.well-known/jwks.json: private members stripped, kid, alg
-// and use "sig" set. HMAC secrets are never published. Keys fetched with
-// FetchJWKS or resolved by a KeySet are not included. The result is a copy
-// that the caller may modify.
-func (e *engine) JWKS() JWKSet {
+// JWKS returns the public key set of the configured asymmetric keys (those
+// that sign and those kept only to verify, as during a rotation), ready to
+// publish at /.well-known/jwks.json: private members stripped, kid, alg and
+// use "sig" set. HMAC secrets are never published. The result is a copy
+// that the caller may modify; a nil Issuer publishes an empty set.
+func (e *Issuer) JWKS() JWKSet {
+	if e == nil {
+		return JWKSet{Keys: []JWK{}}
+	}
 	return JWKSet{Keys: append([]JWK{}, e.jwks.Keys...)}
 }
 
-// JWKSHandler returns a handler serving [Auth.JWKS] with Content-Type
+// JWKSHandler returns a handler serving [Issuer.JWKS] with Content-Type
 // application/jwk-set+json and a Cache-Control of five minutes. It answers
 // GET and HEAD; other methods get 405.
 //
 //	mux.Handle("GET /.well-known/jwks.json", a.JWKSHandler())
-func (e *engine) JWKSHandler() http.Handler {
-	body := e.jwksBody
+func (e *Issuer) JWKSHandler() http.Handler {
+	body := []byte(`{"keys":[]}`)
+	if e != nil {
+		body = e.jwksBody
+	}
 	length := strconv.Itoa(len(body))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -77,25 +83,18 @@ func (e *engine) JWKSHandler() http.Handler {
 	})
 }
 
-func (e *engine) buildJWKS() error {
+func (e *Issuer) buildJWKS(keys []*localKey) error {
 	e.jwks.Keys = []JWK{}
-	if e.local != nil {
-		for _, ent := range e.local.entries {
-			if ent.kind == kindHMAC {
-				continue
-			}
-			k, err := publicJWK(ent.verify)
-			if err != nil {
-				return err
-			}
-			k.KeyID, k.Use = ent.id, "sig"
-			if ent.alg != nil {
-				k.Algorithm = ent.alg.name
-			} else {
-				k.Algorithm = ent.algs[0].name
-			}
-			e.jwks.Keys = append(e.jwks.Keys, k)
+	for _, l := range keys {
+		if l.algs[0].kind == kindHMAC {
+			continue
 		}
+		k, err := publicJWK(publicOf(l.jwk.Key()))
+		if err != nil {
+			return err
+		}
+		k.KeyID, k.Use, k.Algorithm = l.id, "sig", l.algs[0].name
+		e.jwks.Keys = append(e.jwks.Keys, k)
 	}
 	body, err := json.Marshal(e.jwks)
 	if err != nil {

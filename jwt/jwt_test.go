@@ -570,24 +570,32 @@ func TestAllowMissingExpiration(t *testing.T) {
 	}
 }
 
-func TestAwaitJWKS(t *testing.T) {
+// TestKeySetNeverLoaded: while a remote key set has never loaded, a token
+// for its keys is not invalid, its keys are not there yet (503); tokens for
+// local keys still verify.
+func TestKeySetNeverLoaded(t *testing.T) {
 	t.Parallel()
-	a := newAuth(t, jwt.Config{AwaitJWKS: true, IssuerURL: "https://issuer.example", Algorithms: []string{"RS256"}, Now: clock})
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 500) }))
+	t.Cleanup(down.Close)
+	never, err := jwt.NewRemoteKeySet(t.Context(), down.URL, jwt.RemoteOptions{AllowInitialFailure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = never.Close() })
+	a := newAuth(t, jwt.Config{KeySet: never, IssuerURL: "https://issuer.example", Algorithms: []string{"RS256"}, Now: clock})
 	tok := encode(t, newAuth(t, jwt.Config{Key: rsaKey(), Algorithms: []string{"RS256"}, Now: clock, Expiration: time.Hour}), auth.Claims{"sub": "x"})
 	rec := do(t, a.Guard(subHandler), tok)
 	if rec.Code != http.StatusServiceUnavailable {
-		t.Errorf("status before FetchJWKS = %d; want 503", rec.Code)
+		t.Errorf("status before the set loaded = %d; want 503", rec.Code)
 	}
-	// With a local key too: a token for the keys still awaited is not
-	// invalid, its keys are not there yet.
-	mixed := newAuth(t, jwt.Config{AwaitJWKS: true, IssuerURL: "https://issuer.example", Secret: secret64[:32],
+	mixed := newAuth(t, jwt.Config{KeySet: never, IssuerURL: "https://issuer.example", Secret: secret64[:32],
 		Algorithms: []string{"HS256", "RS256"}, Now: clock})
 	if rec := do(t, mixed.Guard(subHandler), tok); rec.Code != http.StatusServiceUnavailable {
-		t.Errorf("with a local key, status before FetchJWKS = %d; want 503 (body %s)", rec.Code, rec.Body)
+		t.Errorf("with a local key, status before the set loaded = %d; want 503 (body %s)", rec.Code, rec.Body)
 	}
 	local := hs256(`{"alg":"HS256"}`, `{"sub":"x","iss":"https://issuer.example","exp":1800000000}`, secret64[:32])
 	if rec := do(t, mixed.Guard(subHandler), local); rec.Code != http.StatusOK {
-		t.Errorf("local key before FetchJWKS: status = %d; want 200 (body %s)", rec.Code, rec.Body)
+		t.Errorf("local key before the set loaded: status = %d; want 200 (body %s)", rec.Code, rec.Body)
 	}
 }
 

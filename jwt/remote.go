@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
 )
 
 // Defaults of [RemoteOptions].
@@ -18,11 +20,16 @@ const (
 	DefaultRefreshInterval = time.Hour
 
 	// DefaultUnknownKIDInterval is the least time between two downloads
-	// caused by tokens whose kid the set does not know. It bounds the load
-	// that tokens with random kids can put on the key server to one request
-	// a minute per set, while a key rotated in without notice is picked up
-	// within a minute.
-	DefaultUnknownKIDInterval = time.Minute
+	// caused by tokens whose kid the set does not know. Tokens with random
+	// kids cost the key server at most one request per interval, while a
+	// key the issuer has just published is picked up within the interval
+	// of its first use.
+	DefaultUnknownKIDInterval = 10 * time.Second
+
+	// DefaultMissWait is the longest a request waits for the download that
+	// its unknown kid started (or joined). The download itself goes on in
+	// the background, bounded by its own timeout.
+	DefaultMissWait = 2 * time.Second
 
 	// minRetry and maxRetry bound the back-off between background attempts
 	// after a failed download.
@@ -35,15 +42,17 @@ const (
 var ErrClosed = errors.New("jwt: remote key set is closed")
 
 // RemoteOptions configure a [RemoteKeySet]. The zero value is a sane
-// default: one download at most every [DefaultUnknownKIDInterval] for
-// unknown kids, a refresh every [DefaultRefreshInterval], downloads bounded
-// by [DefaultFetchTimeout] and [DefaultMaxBodyBytes], and construction that
+// default: at most one download every [DefaultUnknownKIDInterval] for
+// unknown kids, requests waiting at most [DefaultMissWait] for it, a
+// refresh every [DefaultRefreshInterval], downloads bounded by
+// [DefaultFetchTimeout] and [DefaultMaxBodyBytes], and construction that
 // fails when the first download fails.
 type RemoteOptions struct {
 	// Client sends the requests. nil means a new client without a global
 	// timeout (each download has its own, FetchTimeout). A client given here
 	// is copied, and its copy refuses redirects to anything but https before
-	// consulting the client's own CheckRedirect.
+	// consulting the client's own CheckRedirect. Its Transport is the seam
+	// for tests that serve keys without a network.
 	Client *http.Client
 
 	// RefreshInterval is the time between background refreshes after a
@@ -53,18 +62,21 @@ type RemoteOptions struct {
 	RefreshInterval time.Duration
 
 	// UnknownKIDInterval is the least time between two downloads triggered
-	// by tokens with a kid the set does not know (or by tokens arriving
-	// while the set has never loaded). Zero means
-	// [DefaultUnknownKIDInterval]. Lookups that miss while a download is
-	// already running wait for it instead of starting another, so any
-	// number of concurrent misses costs one request.
+	// by tokens with a kid the set does not know. Zero means
+	// [DefaultUnknownKIDInterval]. A miss within the interval schedules
+	// one download for the end of the interval, so a newly published key
+	// is accepted at most one interval after its first use, whatever came
+	// before. Concurrent misses share one download.
 	UnknownKIDInterval time.Duration
+
+	// MissWait is the longest a request with an unknown kid waits for the
+	// download it started or joined. Zero means [DefaultMissWait]. Requests
+	// with known kids never wait.
+	MissWait time.Duration
 
 	// FetchTimeout bounds every download, whether started in the
 	// background, by Refresh or by an unknown kid. Zero means
-	// [DefaultFetchTimeout]. A lookup that waits for a download therefore
-	// waits at most this long plus the parsing of the set (bounded by
-	// MaxBodyBytes and 1000 keys), less if its own context ends first.
+	// [DefaultFetchTimeout].
 	FetchTimeout time.Duration
 
 	// MaxBodyBytes is the largest key set accepted. Zero means
@@ -94,40 +106,53 @@ type RemoteOptions struct {
 }
 
 func (o *RemoteOptions) check() error {
-	if o.RefreshInterval < 0 || o.UnknownKIDInterval < 0 || o.FetchTimeout < 0 || o.MaxBodyBytes < 0 {
+	if o.RefreshInterval < 0 || o.UnknownKIDInterval < 0 || o.MissWait < 0 || o.FetchTimeout < 0 || o.MaxBodyBytes < 0 {
 		return errors.New("jwt: RemoteOptions has a negative interval, timeout or size")
 	}
 	return nil
 }
 
-// RemoteKeySet is a [KeySet] backed by a JWKS URL that it keeps up to date:
-// it downloads the set at construction, refreshes it in the background,
-// and downloads it again when a token names a kid it does not know (rate
-// limited by [RemoteOptions.UnknownKIDInterval]; concurrent misses share
-// one download).
+// RemoteKeySet is a [KeySet] and a [jwkset.Storage] backed by a JWKS URL
+// that it keeps up to date: it downloads the set at construction, refreshes
+// it in the background, and downloads it again when a token names a kid it
+// does not know.
 //
-// Keys are parsed and chosen as by [FetchKeySet]: a set whose every key is
-// unusable counts as a failed download, while a set with one bad key among
-// good ones loads without it. A failed download (network error, timeout,
-// status other than 200, oversized or unparsable body) never discards the
-// keys already loaded: the set keeps serving them until a download
-// succeeds.
+// Keys are parsed as by [ParseKeySet]: a set whose every key is unusable
+// counts as a failed download, while a set with one bad key among good ones
+// loads without it. A failed download (network error, timeout, status other
+// than 200, oversized or unparsable body) never discards the keys already
+// loaded.
 //
-// VerificationKey answers a known kid from memory without I/O or
-// allocation. It is safe for concurrent use. Close, or cancelling the
-// context given to [NewRemoteKeySet], stops its goroutines.
+// Lookups behave as follows:
+//   - a known kid is answered from memory, without I/O or allocation;
+//   - an unknown kid starts a download (or joins the one under way) and
+//     waits for it at most [RemoteOptions.MissWait]; downloads caused by
+//     unknown kids happen at most once per [RemoteOptions.UnknownKIDInterval],
+//     and a miss inside the interval schedules one for its end;
+//   - once a set has loaded, a kid it still does not hold is not found
+//     (401), whether or not the download succeeded; only while no set has
+//     ever loaded is the answer [ErrKeySetUnavailable] (503).
+//
+// It is safe for concurrent use. Close, or cancelling the context given to
+// [NewRemoteKeySet], stops its goroutines. Its jwkset.Storage methods that
+// write change the keys until the next download replaces them.
 //
 // Create one with [NewRemoteKeySet] or [DiscoverKeySet]; the zero value is
 // not usable.
 type RemoteKeySet struct {
-	url        *url.URL
-	client     *http.Client
-	refresh    time.Duration
-	missEvery  time.Duration
-	timeout    time.Duration
-	maxBytes   int64
-	onError    func(error)
-	keys       atomic.Pointer[fetchedIndex]
+	MemoryKeySet
+
+	url       *url.URL
+	client    *http.Client
+	refresh   time.Duration
+	missEvery time.Duration
+	missWait  time.Duration
+	timeout   time.Duration
+	maxBytes  int64
+	onError   func(error)
+	declared  []*algorithm // algorithms the issuer declares, if known
+	notLoaded error
+
 	ctx        context.Context
 	cancel     context.CancelFunc
 	done       chan struct{} // closed when every goroutine has returned
@@ -135,9 +160,12 @@ type RemoteKeySet struct {
 	mu         sync.Mutex
 	flight     *remoteFetch // the download under way, if any
 	lastMiss   time.Time    // start of the last download caused by a miss
+	pending    *time.Timer  // a download scheduled for the end of the interval
 	closed     bool
 	startRetry time.Duration
 }
+
+var _ jwkset.Storage = (*RemoteKeySet)(nil)
 
 // remoteFetch is one download that any number of lookups may wait for.
 type remoteFetch struct {
@@ -156,6 +184,10 @@ type remoteFetch struct {
 // refresh as [RemoteKeySet.Close] does. Pass a context that lives as long
 // as the service, not a request's.
 func NewRemoteKeySet(ctx context.Context, jwksURL string, opts RemoteOptions) (*RemoteKeySet, error) {
+	return newRemoteKeySet(ctx, jwksURL, opts, nil)
+}
+
+func newRemoteKeySet(ctx context.Context, jwksURL string, opts RemoteOptions, declared []*algorithm) (*RemoteKeySet, error) {
 	u, err := checkFetchURL(jwksURL, opts.InsecureAllowHTTP)
 	if err != nil {
 		return nil, err
@@ -167,9 +199,12 @@ func NewRemoteKeySet(ctx context.Context, jwksURL string, opts RemoteOptions) (*
 		url:       u,
 		refresh:   remoteDefault(opts.RefreshInterval, DefaultRefreshInterval),
 		missEvery: remoteDefault(opts.UnknownKIDInterval, DefaultUnknownKIDInterval),
+		missWait:  remoteDefault(opts.MissWait, DefaultMissWait),
 		timeout:   remoteDefault(opts.FetchTimeout, DefaultFetchTimeout),
 		maxBytes:  remoteDefault(opts.MaxBodyBytes, DefaultMaxBodyBytes),
 		onError:   opts.OnError,
+		declared:  declared,
+		notLoaded: fmt.Errorf("%w: jwt: %s has not loaded yet", ErrKeySetUnavailable, u.Redacted()),
 		done:      make(chan struct{}),
 	}
 	s.client = hardenClient(opts.Client, 0) // each download has its own timeout
@@ -197,60 +232,91 @@ func remoteDefault[T time.Duration | int64](v, def T) T {
 	return v
 }
 
-// VerificationKey implements [KeySet]. A known kid is answered from memory.
-// An unknown kid triggers a download, at most one per
-// [RemoteOptions.UnknownKIDInterval], and the lookup waits for it (or for
-// one already under way) at most [RemoteOptions.FetchTimeout], or until
-// ctx ends. It returns:
-//   - an error matching [ErrKeyNotFound] (401) when the loaded set has no
-//     key for kid and alg, including when the kid is still unknown after a
-//     successful download or when the rate limit allowed no download;
-//   - an error matching [ErrKeySetUnavailable] (503) when the set has never
-//     loaded, or when the download this lookup waited for failed or did
-//     not finish before ctx ended.
-//
-// An alg that no fetched key can serve (none, HS256, …) is always
-// [ErrKeyNotFound], loaded or not, and never triggers a download.
+func (s *RemoteKeySet) loaded() bool { return s.index().gen > 0 }
+
+// VerificationKey implements [KeySet] with the lookup rules of
+// [RemoteKeySet]. It returns an error matching [ErrKeyNotFound] (401) when
+// the loaded set has no key for kid and alg, and one matching
+// [ErrKeySetUnavailable] (503) while the set has never loaded. An alg
+// that no fetched key can serve (HS256, unknown names) never triggers a
+// download.
 func (s *RemoteKeySet) VerificationKey(ctx context.Context, kid, alg string) (any, error) {
-	idx := s.keys.Load()
-	if idx != nil {
-		key, err := idx.lookup(kid, alg)
+	if s.loaded() {
+		key, err := s.index().lookup(kid, alg)
 		if err != errUnknownKID {
 			return key, err
 		}
-	} else if fetchAlgFamily(alg) == familyNone {
-		return nil, errAlgNotServed
+	} else if a := lookupAlgorithm(alg); a == nil || a.kind == kindHMAC {
+		return nil, errAlgMismatch
 	}
-	// A download that was already under way when this lookup began may
-	// predate the key: if the kid is still unknown after it, try once more
-	// with a download of its own, when the rate limit allows.
-	for attempt := 0; ; attempt++ {
-		f, joined := s.missFetch(idx == nil)
+	if err := s.awaitMiss(ctx, func(x *keyIndex) bool { _, err := x.lookup(kid, alg); return err != errUnknownKID }); err != nil {
+		return nil, err
+	}
+	return s.index().lookup(kid, alg)
+}
+
+// KeyRead implements [jwkset.Storage] with the lookup rules of
+// [RemoteKeySet], for keyfunc's Keyfunc.
+func (s *RemoteKeySet) KeyRead(ctx context.Context, kid string) (jwkset.JWK, error) {
+	if s.loaded() {
+		if j, err := s.MemoryKeySet.KeyRead(ctx, kid); err == nil {
+			return j, nil
+		}
+	}
+	if err := s.awaitMiss(ctx, func(x *keyIndex) bool { return len(x.byKID[kid]) > 0 }); err != nil {
+		return jwkset.JWK{}, err
+	}
+	return s.MemoryKeySet.KeyRead(ctx, kid)
+}
+
+// Keyfunc returns keyfunc's Keyfunc over the set (with the lookup rules of
+// [RemoteKeySet]), for golang-jwt's parser and other users of keyfunc.
+func (s *RemoteKeySet) Keyfunc() keyfunc.Keyfunc { return mustKeyfunc(s) }
+
+// awaitMiss handles a lookup that missed: it waits for the download the
+// miss started or joined, at most missWait in all and no longer than ctx
+// allows. When it joined a download begun before the lookup, which may
+// predate the key, and found still reports false, it asks for one more
+// download and waits for that too if the rate limit lets it start now (it
+// is scheduled for later otherwise). It returns an error only while the set
+// has never loaded.
+func (s *RemoteKeySet) awaitMiss(ctx context.Context, found func(*keyIndex) bool) error {
+	var deadline <-chan time.Time
+	for range 2 {
+		f, joined := s.missFetch()
 		if f == nil {
-			if idx == nil {
-				return nil, fmt.Errorf("%w: jwt: %s has not loaded yet", ErrKeySetUnavailable, s.url.Redacted())
-			}
-			return nil, errUnknownKID
+			break
+		}
+		if deadline == nil {
+			t := time.NewTimer(s.missWait)
+			defer t.Stop()
+			deadline = t.C
 		}
 		select {
 		case <-f.done:
+		case <-deadline:
+			return s.loadedErr()
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: jwt: gave up waiting for %s: %w", ErrKeySetUnavailable, s.url.Redacted(), context.Cause(ctx))
+			return s.loadedErr()
 		}
-		if f.err != nil {
-			return nil, f.err
-		}
-		idx = s.keys.Load()
-		key, err := idx.lookup(kid, alg)
-		if err != errUnknownKID || !joined || attempt > 0 {
-			return key, err
+		if !joined || found(s.index()) {
+			break
 		}
 	}
+	return s.loadedErr()
+}
+
+func (s *RemoteKeySet) loadedErr() error {
+	if !s.loaded() {
+		return s.notLoaded
+	}
+	return nil
 }
 
 // missFetch returns the download a missed lookup should wait for: the one
-// under way (joined is true), or a new one if the rate limit allows, or nil.
-func (s *RemoteKeySet) missFetch(neverLoaded bool) (f *remoteFetch, joined bool) {
+// under way (joined is true), or a new one if the rate limit allows. When
+// it does not, it schedules one for the end of the interval and returns nil.
+func (s *RemoteKeySet) missFetch() (f *remoteFetch, joined bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.flight != nil {
@@ -260,11 +326,25 @@ func (s *RemoteKeySet) missFetch(neverLoaded bool) (f *remoteFetch, joined bool)
 		return nil, false
 	}
 	now := time.Now()
-	if !s.lastMiss.IsZero() && now.Sub(s.lastMiss) < s.missEvery {
+	if wait := s.lastMiss.Add(s.missEvery).Sub(now); !s.lastMiss.IsZero() && wait > 0 {
+		if s.pending == nil {
+			s.pending = time.AfterFunc(wait, s.pendingFetch)
+		}
 		return nil, false
 	}
 	s.lastMiss = now
 	return s.startFetchLocked(), false
+}
+
+// pendingFetch runs a download that a rate-limited miss scheduled.
+func (s *RemoteKeySet) pendingFetch() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending = nil
+	if !s.closed && s.flight == nil {
+		s.lastMiss = time.Now()
+		s.startFetchLocked()
+	}
 }
 
 // Refresh downloads the set now, or waits for the download under way,
@@ -291,10 +371,38 @@ func (s *RemoteKeySet) Refresh(ctx context.Context) error {
 
 // Loaded reports whether a download has ever succeeded, that is whether
 // the set can verify tokens. It suits a readiness probe.
-func (s *RemoteKeySet) Loaded() bool { return s.keys.Load() != nil }
+func (s *RemoteKeySet) Loaded() bool { return s.loaded() }
 
 // URL returns the URL of the key set, with any password redacted.
 func (s *RemoteKeySet) URL() string { return s.url.Redacted() }
+
+// Algorithms returns the signature algorithms the issuer declares: those of
+// its discovery document when the set came from [DiscoverKeySet] and it
+// lists any, else the alg of each loaded key (a key without one counts for
+// its type's usual algorithm: RS256, ES256/ES384/ES512 by curve, EdDSA).
+// Only asymmetric algorithms this package supports are listed. A [Config]
+// with a RemoteKeySet and no Algorithms accepts these.
+func (s *RemoteKeySet) Algorithms() []string {
+	if len(s.declared) > 0 {
+		return algNames(s.declared)
+	}
+	var out []*algorithm
+	for _, k := range s.index().all {
+		a := k.alg
+		if a == nil {
+			for _, b := range algorithms {
+				if keyFits(k.key, b) {
+					a = b // the first in the table: RS256, ES*, EdDSA
+					break
+				}
+			}
+		}
+		if a != nil && a.kind != kindHMAC && !containsAlg(out, a) {
+			out = append(out, a)
+		}
+	}
+	return algNames(out)
+}
 
 // Close stops the background refresh and cancels any download under way,
 // and returns once the set's goroutines have all returned. The keys already
@@ -334,13 +442,15 @@ func (s *RemoteKeySet) fetch() error {
 		s.report(err)
 		return err
 	}
-	idx, bad, err := parseKeySet(body)
+	jwks, bad, err := parseKeySet(body)
 	if err != nil {
 		err = fmt.Errorf("%w: jwt: key set at %s: %w", ErrKeySetUnavailable, s.url.Redacted(), err)
 		s.report(err)
 		return err
 	}
-	s.keys.Store(idx)
+	s.MemoryKeySet.mu.Lock()
+	s.install(jwks)
+	s.MemoryKeySet.mu.Unlock()
 	if len(bad) > 0 {
 		s.report(fmt.Errorf("jwt: key set at %s: skipped %d malformed keys: %w", s.url.Redacted(), len(bad), errors.Join(bad...)))
 	}
@@ -361,6 +471,10 @@ func (s *RemoteKeySet) run(loaded bool) {
 	defer func() {
 		s.mu.Lock()
 		s.closed = true
+		if s.pending != nil {
+			s.pending.Stop()
+			s.pending = nil
+		}
 		s.mu.Unlock()
 	}()
 	retry := s.startRetry

@@ -16,9 +16,10 @@ import (
 )
 
 // RegisteredClaims are the registered claims of RFC 7519 with the OAuth 2.0
-// scope claim. Embed it in a claims struct given to [NewTyped]: its fields
-// are decoded from the token, and its Scopes method makes the struct an
-// [auth.Scoper], so Requires works.
+// scope claims. Embed it in a claims struct given to [NewTyped]: its fields
+// are decoded from the token, it gives golang-jwt's parser the claims it
+// validates, and its Scopes method makes the struct an [auth.Scoper], so
+// Requires works.
 //
 //	type MyClaims struct {
 //		jwt.RegisteredClaims
@@ -37,64 +38,120 @@ type RegisteredClaims struct {
 	ID        string             `json:"jti,omitempty"`
 	// Scope is the space-delimited scope claim (RFC 9068 §2.2.3).
 	Scope string `json:"scope,omitempty"`
+	// Scp is the scp claim of Okta and Azure AD: a space-delimited string,
+	// or an array of strings (decoded as []any). Other JSON types grant no
+	// scope.
+	Scp any `json:"scp,omitempty"`
 }
 
-// Scopes returns the scopes of the scope claim. The scp claim is not read;
-// a struct that needs it declares its own Scopes method.
-func (c RegisteredClaims) Scopes() scopes.Set { return scopes.Parse(c.Scope) }
+// Scopes returns the scopes of the scope and scp claims, read exactly as
+// [auth.ClaimsScopes] reads them from a claims map.
+func (c RegisteredClaims) Scopes() scopes.Set {
+	s := scopes.Parse(c.Scope)
+	switch v := c.Scp.(type) {
+	case string:
+		return s.Union(scopes.Parse(v))
+	case []string:
+		return s.Union(scopes.Of(v...))
+	case []any:
+		return s.Union(scopes.FromAny(v))
+	}
+	return s
+}
 
-// TypedAuth is an [Auth] whose principal is the claims struct P, decoded
-// straight from the token's payload (no map in between) and checked with
-// the validate tags of github.com/go-playground/validator/v10. Handlers
-// receive a P with no type assertion:
+// GetExpirationTime implements golang-jwt's Claims.
+func (c RegisteredClaims) GetExpirationTime() (*gojwt.NumericDate, error) { return c.ExpiresAt, nil }
+
+// GetNotBefore implements golang-jwt's Claims.
+func (c RegisteredClaims) GetNotBefore() (*gojwt.NumericDate, error) { return c.NotBefore, nil }
+
+// GetIssuedAt implements golang-jwt's Claims.
+func (c RegisteredClaims) GetIssuedAt() (*gojwt.NumericDate, error) { return c.IssuedAt, nil }
+
+// GetAudience implements golang-jwt's Claims.
+func (c RegisteredClaims) GetAudience() (gojwt.ClaimStrings, error) { return c.Audience, nil }
+
+// GetIssuer implements golang-jwt's Claims.
+func (c RegisteredClaims) GetIssuer() (string, error) { return c.Issuer, nil }
+
+// GetSubject implements golang-jwt's Claims.
+func (c RegisteredClaims) GetSubject() (string, error) { return c.Subject, nil }
+
+// TypedAuth is an [Auth] whose principal is the claims struct P, decoded by
+// golang-jwt's parser straight from the token's payload (no map in between)
+// and checked with the validate tags of github.com/go-playground/validator/v10.
+// Handlers receive a P with no type assertion:
 //
 //	a.Handler(func(w http.ResponseWriter, r *http.Request, c MyClaims) { … })
 //	c, ok := auth.From[MyClaims](r.Context())
 //
-// A TypedAuth is safe for concurrent use. Build one with [NewTyped]: the
+// Like Auth, it holds the [Issuer] of its local keys, if any. A TypedAuth is
+// safe for concurrent use. Build one with [NewTyped] or [NewTypedFunc]: the
 // zero TypedAuth is not usable and its methods panic.
 type TypedAuth[P any] struct {
 	*auth.ScopedAuth[P]
-	*engine
+	*Issuer
+	v        *verifier
 	validate *validator.Validate // nil when P is not a struct
+	direct   bool                // *P implements golang-jwt's Claims
 }
 
-// NewTyped is [New] for a claims struct P. The registered claims are
+// NewTyped is [New] for a claims struct P that carries its scopes, usually
+// by embedding [RegisteredClaims] (P is then an [auth.Scoper]); for other
+// types, [NewTypedFunc] says how to read them. The registered claims are
 // verified exactly as by New (with exact, case-sensitive names, and no
-// duplicate or case variant of them, scope or scp); the payload is then
-// decoded into P with encoding/json, whose field matching is
-// case-insensitive for the other claims, the last of two matching members
-// winning. A struct P is then validated with
-// its validate tags; a failure is a 401 whose detail names the claim (by
-// its JSON name) and the rule, never the value, such as
+// duplicate or case variant of them, scope or scp); the payload is decoded
+// into P with encoding/json, whose field matching is case-insensitive for
+// the other claims, the last of two matching members winning. A struct P is
+// then validated with its validate tags; a failure is a 401 whose detail
+// names the claim (by its JSON name) and the rule, never the value, such as
 // "Invalid claims: email is required".
 //
-// Scopes for Requires come from P's Scopes method ([auth.Scoper], given by
-// embedding [RegisteredClaims]) or from [WithScopesOf]; NewTyped fails when
-// neither is available, and when a validate tag of P names no rule the
-// validator knows.
-func NewTyped[P any](cfg Config, opts ...Option) (*TypedAuth[P], error) {
-	e, err := newEngine(&cfg)
+// NewTyped fails as New does, and when a validate tag of P names no rule
+// the validator knows.
+func NewTyped[P auth.Scoper](cfg Config, opts ...Option) (*TypedAuth[P], error) {
+	return newTyped[P](cfg, nil, opts)
+}
+
+// MustNewTyped is like [NewTyped] but panics with the reason when cfg is
+// inconsistent, for configurations written as literals.
+func MustNewTyped[P auth.Scoper](cfg Config, opts ...Option) *TypedAuth[P] {
+	return must(NewTyped[P](cfg, opts...))
+}
+
+// NewTypedFunc is [NewTyped] for a claims type P that does not carry its
+// scopes: scopesOf reads them.
+//
+//	a, err := jwt.NewTypedFunc(cfg, func(c Claims) scopes.Set { return scopes.Of(c.Permissions...) })
+func NewTypedFunc[P any](cfg Config, scopesOf func(P) scopes.Set, opts ...Option) (*TypedAuth[P], error) {
+	if scopesOf == nil {
+		return nil, errors.New("jwt: NewTypedFunc: nil scopesOf")
+	}
+	return newTyped(cfg, scopesOf, opts)
+}
+
+// MustNewTypedFunc is like [NewTypedFunc] but panics with the reason when
+// cfg is inconsistent, for configurations written as literals.
+func MustNewTypedFunc[P any](cfg Config, scopesOf func(P) scopes.Set, opts ...Option) *TypedAuth[P] {
+	return must(NewTypedFunc(cfg, scopesOf, opts...))
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func newTyped[P any](cfg Config, scopesOf func(P) scopes.Set, opts []Option) (*TypedAuth[P], error) {
+	b, err := build(&cfg)
 	if err != nil {
 		return nil, err
 	}
 	o := buildOptions(opts)
-	var scopesOf func(P) scopes.Set
-	var zero P
-	switch f := o.scopesOf.(type) {
-	case nil:
-		if _, ok := any(zero).(auth.Scoper); !ok {
-			return nil, fmt.Errorf("jwt: NewTyped: cannot read scopes from %T: embed jwt.RegisteredClaims, implement auth.Scoper, or pass WithScopesOf", zero)
-		}
-	case func(P) scopes.Set:
-		if f == nil {
-			return nil, errors.New("jwt: NewTyped: WithScopesOf(nil)")
-		}
-		scopesOf = f
-	default:
-		return nil, fmt.Errorf("jwt: NewTyped[%T]: WithScopesOf was given a %T", zero, o.scopesOf)
-	}
-	a := &TypedAuth[P]{engine: e}
+	a := &TypedAuth[P]{Issuer: b.issuer, v: b.verifier}
+	var p P
+	_, a.direct = any(&p).(gojwt.Claims)
 	if t := reflect.TypeFor[P](); t.Kind() == reflect.Struct || (t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct) {
 		v := validator.New(validator.WithRequiredStructEnabled())
 		v.RegisterTagNameFunc(jsonName)
@@ -103,7 +160,7 @@ func NewTyped[P any](cfg Config, opts ...Option) (*TypedAuth[P], error) {
 		}
 		a.validate = v
 	}
-	a.ScopedAuth = auth.NewScoped(o.scheme, a.Verify, scopesOf, e.authOptions(o)...)
+	a.ScopedAuth = auth.NewScoped(o.scheme, a.verify, scopesOf, b.authOptions(o)...)
 	return a, nil
 }
 
@@ -124,41 +181,55 @@ func checkTags(v *validator.Validate, t reflect.Type) (err error) {
 	return nil
 }
 
-// MustNewTyped is like [NewTyped] but panics with the reason when cfg is
-// inconsistent, for start-up literals.
-func MustNewTyped[P any](cfg Config, opts ...Option) *TypedAuth[P] {
-	a, err := NewTyped[P](cfg, opts...)
-	if err != nil {
-		panic(err)
+// Verify checks raw as [Auth.Verify] does, with the payload decoded into a
+// P and validated. A claim of the wrong JSON type for P is a 401 "Token
+// claims are malformed"; a failed validate tag a 401 naming it.
+func (a *TypedAuth[P]) Verify(ctx context.Context, raw string) (P, error) {
+	if len(raw) > a.v.maxLen {
+		var zero P
+		return zero, reject(rejectTooLong, nil)
 	}
-	return a
+	return a.verify(ctx, raw)
 }
 
-// Verify checks raw as [Auth.Verify] does, then decodes its payload into a
-// P and validates it. A claim of the wrong JSON type for P is a 401
-// "Token claims are malformed"; a failed validate tag a 401 naming it.
-func (a *TypedAuth[P]) Verify(ctx context.Context, raw string) (P, error) {
+func (a *TypedAuth[P]) verify(ctx context.Context, raw string) (P, error) {
 	var p P
-	payload, err := a.check(ctx, raw)
+	var err error
+	if a.direct {
+		err = a.v.parse(ctx, raw, any(&p).(gojwt.Claims))
+	} else {
+		err = a.v.parse(ctx, raw, &claimsOf[P]{p: &p})
+	}
+	if err == nil && a.validate != nil {
+		err = invalidClaims(a.validate.Struct(p))
+	}
 	if err != nil {
-		return p, err
-	}
-	if err := json.Unmarshal(payload, &p); err != nil {
 		var zero P
-		return zero, reject(rejectClaims, err)
-	}
-	if a.validate != nil {
-		if err := a.validate.Struct(p); err != nil {
-			var zero P
-			return zero, invalidClaims(err)
-		}
+		return zero, err
 	}
 	return p, nil
+}
+
+// claimsOf decodes a payload into a P that is not golang-jwt's Claims, and
+// into the registered claims the parser validates.
+type claimsOf[P any] struct {
+	RegisteredClaims
+	p *P
+}
+
+func (c *claimsOf[P]) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, c.p); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, &c.RegisteredClaims)
 }
 
 // invalidClaims turns a validator error into a 401 naming the first
 // failing field and rule.
 func invalidClaims(err error) error {
+	if err == nil {
+		return nil
+	}
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) || len(verrs) == 0 {
 		return reject(rejectClaims, err)

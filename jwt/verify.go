@@ -2,48 +2,259 @@ package jwt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"net/http"
+	"math"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
+	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/typedauth/auth"
 )
 
-// keyring is the set of verification keys in use. FetchJWKS swaps it.
-type keyring struct {
-	local *localKeys
-	set   KeySet
-}
-
-// engine verifies and issues tokens for one Config. It is immutable after
-// construction except for keys, which is replaced atomically.
-type engine struct {
+// verifier checks tokens for one Config: a pre-built golang-jwt parser,
+// keys from keyfunc over jwkset storages, and around them the policy the
+// parser lacks (see precheck and keyFor).
+type verifier struct {
+	parser      *gojwt.Parser
 	allowed     []*algorithm
 	issuer      string
 	audience    []string
-	leeway      float64 // seconds
-	now         func() time.Time
 	requireExp  bool
-	awaitJWKS   bool   // no KeySet until FetchJWKS installs one
 	requiredTyp string // lower case, without "application/"
 	maxLen      int
 
-	keys  atomic.Pointer[keyring]
-	local *localKeys
-
-	signer     *keyEntry
-	signAlg    *algorithm
-	signErr    error
-	expiration time.Duration
-	tokenType  string
-
-	jwks     JWKSet
-	jwksBody []byte
-	client   *http.Client
+	local   *MemoryKeySet // nil when Config has no local key
+	localKF keyfunc.Keyfunc
+	set     KeySet
+	own     interface{ index() *keyIndex } // set, when it is one of ours
+	setKF   keyfunc.Keyfunc                // keyfunc over set, when ours
 }
+
+func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier {
+	v := &verifier{
+		allowed:     allowed,
+		issuer:      cfg.IssuerURL,
+		audience:    append([]string(nil), cfg.Audience...),
+		requireExp:  !cfg.AllowMissingExpiration,
+		requiredTyp: normalizeType(cfg.RequiredType),
+		maxLen:      cfg.MaxTokenLength,
+		set:         cfg.KeySet,
+	}
+	if v.maxLen == 0 {
+		v.maxLen = DefaultMaxTokenLength
+	}
+	if len(local) > 0 {
+		v.local = &MemoryKeySet{}
+		jwks := make([]jwkset.JWK, len(local))
+		for i, k := range local {
+			jwks[i] = k.jwk
+		}
+		v.local.install(jwks)
+		v.localKF = mustKeyfunc(v.local)
+	}
+	if own, ok := v.set.(interface {
+		jwkset.Storage
+		index() *keyIndex
+	}); ok {
+		v.own, v.setKF = own, mustKeyfunc(own)
+	}
+	leeway := DefaultLeeway
+	switch {
+	case cfg.Leeway < 0:
+		leeway = 0
+	case cfg.Leeway > 0:
+		leeway = cfg.Leeway
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	opts := []gojwt.ParserOption{
+		gojwt.WithValidMethods(algNames(allowed)),
+		gojwt.WithLeeway(leeway),
+		gojwt.WithTimeFunc(now),
+		gojwt.WithIssuedAt(),
+		gojwt.WithStrictDecoding(),
+	}
+	if v.requireExp {
+		opts = append(opts, gojwt.WithExpirationRequired())
+	}
+	if v.issuer != "" {
+		opts = append(opts, gojwt.WithIssuer(v.issuer))
+	}
+	if len(v.audience) > 0 {
+		opts = append(opts, gojwt.WithAudience(v.audience...))
+	}
+	v.parser = gojwt.NewParser(opts...)
+	return v
+}
+
+// parse verifies raw, decoding its payload into claims.
+func (v *verifier) parse(ctx context.Context, raw string, claims gojwt.Claims) error {
+	info, err := v.precheck(raw)
+	if err != nil {
+		return err
+	}
+	if _, err := v.parser.ParseWithClaims(raw, claims, func(t *gojwt.Token) (any, error) {
+		return v.keyFor(ctx, t)
+	}); err != nil {
+		return v.fromParser(err, &info)
+	}
+	return nil
+}
+
+// keyFor is the Keyfunc given to the parser. Tokens with a kid get their key
+// from keyfunc's Keyfunc over the local keys, then over the key set; the
+// rules keyfunc lacks are added here: a token without kid is verified only
+// when exactly one key fits its alg (keyfunc would offer every key), a kid
+// shared by keys of several types is resolved by alg, and whatever key a
+// source returns must fit the alg (see keyFits).
+func (v *verifier) keyFor(ctx context.Context, t *gojwt.Token) (any, error) {
+	a := lookupAlgorithm(t.Method.Alg()) // in the allowlist: see precheck
+	kid, _ := t.Header["kid"].(string)
+	var key any
+	var err error
+	if kid == "" {
+		key, err = v.soleKey(ctx, a)
+	} else {
+		key, err = v.kidKey(ctx, t, kid, a)
+	}
+	if err == nil && !keyFits(key, a) {
+		err = errAlgMismatch
+	}
+	switch {
+	case err == nil:
+		return key, nil
+	case errors.Is(err, ErrKeyNotFound), errors.Is(err, jwkset.ErrKeyNotFound), errors.Is(err, auth.ErrUnauthorized):
+		return nil, reject(rejectUnknownKey, err)
+	}
+	return nil, &keyError{err: err} // the key source's own failure
+}
+
+func (v *verifier) soleKey(ctx context.Context, a *algorithm) (any, error) {
+	n := 0
+	if v.local != nil {
+		var key any
+		if key, n = v.local.index().sole(a); n == 1 {
+			return key, nil
+		}
+	}
+	if n == 0 && v.set != nil {
+		return v.set.VerificationKey(ctx, "", a.name)
+	}
+	return nil, errNoSoleKey
+}
+
+func (v *verifier) kidKey(ctx context.Context, t *gojwt.Token, kid string, a *algorithm) (any, error) {
+	if v.local != nil {
+		if key, err := ownKey(ctx, t, v.localKF, v.local, kid, a); err == nil {
+			return key, nil
+		}
+	}
+	switch {
+	case v.own != nil:
+		return ownKey(ctx, t, v.setKF, v.own, kid, a)
+	case v.set != nil:
+		return v.set.VerificationKey(ctx, kid, a.name)
+	}
+	return nil, errUnknownKID
+}
+
+// ownKey looks kid up with keyfunc's Keyfunc over one of this package's
+// sets, falling back to the set's index when keyfunc's key does not fit
+// (a kid shared by keys of several types).
+func ownKey(ctx context.Context, t *gojwt.Token, kf keyfunc.Keyfunc, s interface{ index() *keyIndex }, kid string, a *algorithm) (any, error) {
+	key, err := kf.KeyfuncCtx(ctx)(t)
+	if errors.Is(err, auth.ErrUnavailable) {
+		return nil, err
+	}
+	x := s.index()
+	if err == nil && keyFits(key, a) && len(x.byKID[kid]) == 1 {
+		return key, nil
+	}
+	return x.find(kid, a)
+}
+
+// bufPool holds buffers for the decoded header and payload of precheck.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// precheck applies the policy golang-jwt's parser lacks, before it runs:
+//   - a compact JWS of three non-empty segments in the base64url alphabet
+//     only (Go's base64 decoders skip \r and \n, which the parser would
+//     therefore accept inside a segment), whose header and payload are
+//     canonical (strict) base64url;
+//   - a header with no crit or b64 parameter (RFC 7515 §4.1.11, RFC 7797),
+//     alg, kid and typ at most once and as strings, alg in the allowlist,
+//     and typ as Config.RequiredType says;
+//   - a payload that is a JSON object (nesting at most 64 deep, valid
+//     UTF-8) in which the registered claims, scope and scp appear at most
+//     once, under their exact names (encoding/json would take the last of
+//     two, or a case variant such as "EXP" or "ſub" for a struct field),
+//     registered claims have their JSON types, and NumericDates are finite
+//     numbers under 2^53 seconds.
+func (v *verifier) precheck(raw string) (payloadInfo, error) {
+	var info payloadInfo
+	d1, d2 := -1, -1
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '.' {
+			switch {
+			case d1 < 0:
+				d1 = i
+			case d2 < 0:
+				d2 = i
+			default:
+				return info, reject(rejectMalformed, errSegments)
+			}
+			continue
+		}
+		if base64urlDec[c] == 0xFF {
+			return info, reject(rejectMalformed, errAlphabet)
+		}
+	}
+	if d2 < 0 || d1 == 0 || d2 == d1+1 || d2 == len(raw)-1 {
+		return info, reject(rejectMalformed, errSegments)
+	}
+	hs, ps := raw[:d1], raw[d1+1:d2]
+	hl, pl := decodedLen(len(hs)), decodedLen(len(ps))
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	if cap(*bp) < hl+pl {
+		*bp = make([]byte, hl+pl)
+	}
+	buf := (*bp)[:hl+pl]
+	header, payload := buf[:hl], buf[hl:]
+	if !decodeSegment(header, hs) || !decodeSegment(payload, ps) {
+		return info, reject(rejectMalformed, errBase64)
+	}
+	h, err := parseHeader(header)
+	if err != nil {
+		return info, err
+	}
+	allowed := false
+	for _, a := range v.allowed {
+		allowed = allowed || string(h.alg) == a.name
+	}
+	if !allowed {
+		return info, reject(rejectAlgorithm, nil)
+	}
+	if v.requiredTyp != "" && !typeMatches(h.typ, v.requiredTyp) {
+		return info, reject(rejectType, nil)
+	}
+	return checkClaims(payload)
+}
+
+var (
+	errSegments = errors.New("jwt: a compact JWS has three non-empty segments")
+	errAlphabet = errors.New("jwt: character outside the base64url alphabet")
+	errBase64   = errors.New("jwt: invalid base64url segment")
+)
 
 // base64url decoding table: 0xFF marks bytes outside the alphabet.
 var base64urlDec = func() (t [256]byte) {
@@ -95,119 +306,6 @@ func decodeSegment(dst []byte, s string) bool {
 		dst[j+1] = b<<4 | c>>2
 	}
 	return true
-}
-
-// check verifies raw and returns its decoded payload, a JSON object whose
-// registered claims have been validated.
-func (e *engine) check(ctx context.Context, raw string) ([]byte, error) {
-	if len(raw) > e.maxLen {
-		return nil, reject(rejectTooLong, nil)
-	}
-	// Strict compact serialisation: only the base64url alphabet and exactly
-	// two dots. Go's base64 decoders skip \r and \n, so this is checked
-	// here rather than left to them.
-	d1, d2 := -1, -1
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c == '.' {
-			switch {
-			case d1 < 0:
-				d1 = i
-			case d2 < 0:
-				d2 = i
-			default:
-				return nil, reject(rejectMalformed, errSegments)
-			}
-			continue
-		}
-		if base64urlDec[c] == 0xFF {
-			return nil, reject(rejectMalformed, errAlphabet)
-		}
-	}
-	if d2 < 0 || d1 == 0 || d2 == d1+1 || d2 == len(raw)-1 {
-		return nil, reject(rejectMalformed, errSegments)
-	}
-	hs, ps, ss := raw[:d1], raw[d1+1:d2], raw[d2+1:]
-	hl, pl, sl := decodedLen(len(hs)), decodedLen(len(ps)), decodedLen(len(ss))
-	// One allocation holds the decoded segments and, for HMAC, a copy of
-	// the signing input and room for the MAC.
-	buf := make([]byte, hl+pl+sl, hl+pl+sl+d2+maxMACSize)
-	header, payload, sig := buf[:hl], buf[hl:hl+pl], buf[hl+pl:]
-	if !decodeSegment(header, hs) || !decodeSegment(payload, ps) || !decodeSegment(sig, ss) {
-		return nil, reject(rejectMalformed, errBase64)
-	}
-
-	h, err := parseHeader(header)
-	if err != nil {
-		return nil, err
-	}
-	var alg *algorithm
-	for _, a := range e.allowed {
-		if string(h.alg) == a.name {
-			alg = a
-			break
-		}
-	}
-	if alg == nil {
-		return nil, reject(rejectAlgorithm, nil)
-	}
-	if e.requiredTyp != "" && !typeMatches(h.typ, e.requiredTyp) {
-		return nil, reject(rejectType, nil)
-	}
-
-	kr := e.keys.Load()
-	if ent := kr.local.lookup(h.kid, alg); ent != nil && ent.macs != nil && ent.macAlg == alg {
-		// Local HMAC key: a pooled MAC, no allocation.
-		if !ent.verifyMAC(append(buf[len(buf):], raw[:d2]...), sig) {
-			return nil, reject(rejectSignature, nil)
-		}
-	} else {
-		var key any
-		if ent != nil {
-			key = ent.verify
-		} else if key, err = e.remoteKey(ctx, kr, h.kid, alg); err != nil {
-			return nil, err
-		}
-		if err := alg.method.Verify(raw[:d2], sig, key); err != nil {
-			return nil, reject(rejectSignature, err)
-		}
-	}
-	if err := e.checkClaims(payload); err != nil {
-		return nil, err
-	}
-	return payload, nil
-}
-
-var (
-	errSegments = errors.New("jwt: a compact JWS has three non-empty segments")
-	errAlphabet = errors.New("jwt: character outside the base64url alphabet")
-	errBase64   = errors.New("jwt: invalid base64url segment")
-	errKeyType  = errors.New("jwt: key set returned a key that does not fit the algorithm")
-)
-
-// remoteKey finds the verification key for a token that no local key
-// verifies.
-func (e *engine) remoteKey(ctx context.Context, kr *keyring, kid []byte, alg *algorithm) (any, error) {
-	if kr.set == nil {
-		if kr.local == nil || e.awaitJWKS {
-			return nil, reject(unavailableKeys, nil)
-		}
-		return nil, reject(rejectUnknownKey, nil)
-	}
-	k, err := kr.set.VerificationKey(ctx, string(kid), alg.name)
-	if err != nil {
-		switch {
-		case errors.Is(err, auth.ErrUnavailable):
-			return nil, err
-		case errors.Is(err, ErrKeyNotFound), errors.Is(err, auth.ErrUnauthorized):
-			return nil, reject(rejectUnknownKey, err)
-		}
-		return nil, err
-	}
-	if !checkKeyFor(k, alg) {
-		return nil, reject(rejectUnknownKey, errKeyType)
-	}
-	return k, nil
 }
 
 // header holds the parameters of a JOSE header that matter; the slices point
@@ -315,14 +413,18 @@ var trackedNames = [...]string{"exp", "nbf", "iat", "iss", "aud", "sub", "jti", 
 // at most 3 bytes here ("K", U+212A, folds to "k").
 const maxFoldedNameLen = 3 * len("scope")
 
-// checkClaims validates the registered claims of payload: exact names,
-// JSON types, no duplicates, and the time, issuer and audience rules. The
-// scope and scp claims get the same name rules (exact, unique), not type
-// rules.
-func (e *engine) checkClaims(payload []byte) error {
-	var exp, nbf, iat float64
-	var seen uint16
-	audOK := false
+// maxNumericDate bounds NumericDates: beyond 2^53 seconds a float64 no
+// longer holds whole seconds, and golang-jwt's conversion to time.Time
+// overflows.
+const maxNumericDate = 1 << 53
+
+// payloadInfo records which tracked claims a payload holds.
+type payloadInfo struct{ seen uint16 }
+
+// checkClaims checks the names and JSON types of the registered claims of
+// payload (see precheck). Their values are golang-jwt's to validate.
+func checkClaims(payload []byte) (payloadInfo, error) {
+	var info payloadInfo
 	r := newObjectReader(payload)
 	for {
 		name, escaped, value, ok := r.next()
@@ -331,7 +433,7 @@ func (e *engine) checkClaims(payload []byte) error {
 		}
 		if escaped {
 			if name, ok = unescapeName(name); !ok {
-				return reject(rejectMalformed, errJSON)
+				return info, reject(rejectMalformed, errJSON)
 			}
 		}
 		if len(name) < 3 || len(name) > maxFoldedNameLen {
@@ -350,207 +452,71 @@ func (e *engine) checkClaims(payload []byte) error {
 					// A case variant of a tracked claim ("EXP", or
 					// "ſub" with U+017F): encoding/json, which folds
 					// case, would read it as the claim.
-					return reject(rejectClaims, errClaimName)
+					return info, reject(rejectClaims, errClaimName)
 				}
 			}
 			continue
 		}
-		if seen&bit != 0 {
-			return reject(rejectClaims, errDuplicate)
+		if info.seen&bit != 0 {
+			return info, reject(rejectClaims, errDuplicate)
 		}
-		seen |= bit
+		info.seen |= bit
+		var good bool
 		switch bit {
 		case seenExp, seenNbf, seenIat:
-			v, ok := parseNumber(value)
-			if !ok {
-				return reject(rejectClaims, errClaimType)
-			}
-			switch bit {
-			case seenExp:
-				exp = v
-			case seenNbf:
-				nbf = v
-			default:
-				iat = v
-			}
-		case seenIss:
-			s, ok := stringValue(value)
-			if !ok {
-				return reject(rejectClaims, errClaimType)
-			}
-			if e.issuer != "" && string(s) != e.issuer {
-				return reject(rejectIssuer, nil)
-			}
-		case seenSub, seenJti:
-			if _, ok := stringValue(value); !ok {
-				return reject(rejectClaims, errClaimType)
-			}
+			good = numericDate(value)
+		case seenIss, seenSub, seenJti:
+			_, good = stringValue(value)
 		case seenAud:
-			var err error
-			if audOK, err = e.checkAudience(value); err != nil {
-				return err
-			}
+			good = audienceValue(value)
+		default: // scope, scp: any JSON type; their readers decide
+			good = true
 		}
-		// seenScope, seenScp: any JSON type; their readers decide.
+		if !good {
+			return info, reject(rejectClaims, errClaimType)
+		}
 	}
 	if r.err != nil {
-		return reject(rejectMalformed, r.err)
+		return info, reject(rejectMalformed, r.err)
 	}
-
-	now := e.now()
-	t := float64(now.Unix()) + float64(now.Nanosecond())/1e9
-	switch {
-	case seen&seenExp == 0 && e.requireExp:
-		return reject(rejectNoExpiration, nil)
-	case seen&seenExp != 0 && t-e.leeway >= exp:
-		return reject(rejectExpired, nil)
-	case seen&seenNbf != 0 && t+e.leeway < nbf:
-		return reject(rejectNotYetValid, nil)
-	case seen&seenIat != 0 && t+e.leeway < iat:
-		return reject(rejectFutureIat, nil)
-	case e.issuer != "" && seen&seenIss == 0:
-		return reject(rejectIssuer, errMissing)
-	case len(e.audience) > 0 && !audOK:
-		return reject(rejectAudience, nil)
-	}
-	return nil
+	return info, nil
 }
 
 var (
 	errClaimName = errors.New("jwt: claim name is a case variant of a registered claim")
-	errClaimType = errors.New("jwt: registered claim has the wrong JSON type")
-	errMissing   = errors.New("jwt: required claim is missing")
+	errClaimType = errors.New("jwt: registered claim has the wrong JSON type or range")
 )
 
-// checkAudience validates the type of an aud value and reports whether it
-// names an accepted audience.
-func (e *engine) checkAudience(value []byte) (bool, error) {
-	if len(value) > 0 && value[0] == '"' {
-		s, ok := stringValue(value)
-		if !ok {
-			return false, reject(rejectClaims, errClaimType)
-		}
-		return e.audienceAccepted(s), nil
+// numericDate reports whether v is a JSON number usable as a NumericDate.
+func numericDate(v []byte) bool {
+	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+		return false
 	}
-	ar := newArrayReader(value)
-	match := false
+	f, err := strconv.ParseFloat(string(v), 64)
+	return err == nil && math.Abs(f) < maxNumericDate
+}
+
+// audienceValue reports whether v is a string or an array of strings.
+func audienceValue(v []byte) bool {
+	if _, ok := stringValue(v); ok {
+		return true
+	}
+	ar := newArrayReader(v)
 	for {
 		el, ok := ar.next()
 		if !ok {
 			break
 		}
-		s, ok := stringValue(el)
-		if !ok {
-			return false, reject(rejectClaims, errClaimType)
+		if _, ok := stringValue(el); !ok {
+			return false
 		}
-		match = match || e.audienceAccepted(s)
 	}
-	if ar.err != nil {
-		return false, reject(rejectClaims, errClaimType)
-	}
-	return match, nil
+	return ar.err == nil
 }
 
-func (e *engine) audienceAccepted(s []byte) bool {
-	for _, a := range e.audience {
-		if string(s) == a {
-			return true
-		}
-	}
-	return false
-}
-
-// parseNumber parses a JSON number (already validated by the reader). Plain
-// integers, the usual form of NumericDate, take a fast path.
-func parseNumber(v []byte) (float64, bool) {
-	if len(v) == 0 || (v[0] != '-' && !isDigit(v[0])) {
-		return 0, false
-	}
-	if len(v) <= 15 {
-		var n int64
-		plain := true
-		for _, c := range v {
-			if !isDigit(c) {
-				plain = false
-				break
-			}
-			n = n*10 + int64(c-'0')
-		}
-		if plain {
-			return float64(n), true
-		}
-	}
-	f, err := strconv.ParseFloat(string(v), 64)
-	if err != nil {
-		return 0, false
-	}
-	return f, true
-}
-
-// decodeClaims decodes a verified payload into a claims map with the types
-// encoding/json would give (string, float64, bool, nil, []any,
-// map[string]any). The payload has been validated by checkClaims, so this
-// is a single pass without reflection.
-func decodeClaims(payload []byte) (auth.Claims, error) {
-	payload = payload[skipSpace(payload, 0):]
-	if len(payload) == 0 {
-		return nil, reject(rejectClaims, errJSON)
-	}
-	v, ok := decodeValue(payload)
-	m, isMap := v.(map[string]any)
-	if !ok || !isMap {
-		return nil, reject(rejectClaims, errJSON)
-	}
-	return m, nil
-}
-
-// decodeValue decodes one JSON value whose syntax has been validated.
-func decodeValue(v []byte) (any, bool) {
-	switch v[0] {
-	case '"':
-		s, ok := stringValue(v)
-		return string(s), ok
-	case '{':
-		m := make(map[string]any)
-		r := newObjectReader(v)
-		for {
-			name, escaped, value, ok := r.next()
-			if !ok {
-				break
-			}
-			if escaped {
-				if name, ok = unescapeName(name); !ok {
-					return nil, false
-				}
-			}
-			x, ok := decodeValue(value)
-			if !ok {
-				return nil, false
-			}
-			m[string(name)] = x
-		}
-		return m, r.err == nil
-	case '[':
-		list := make([]any, 0, 4)
-		r := newArrayReader(v)
-		for {
-			el, ok := r.next()
-			if !ok {
-				break
-			}
-			x, ok := decodeValue(el)
-			if !ok {
-				return nil, false
-			}
-			list = append(list, x)
-		}
-		return list, r.err == nil
-	case 't':
-		return true, true
-	case 'f':
-		return false, true
-	case 'n':
-		return nil, true
-	}
-	return parseNumber(v)
+// isTypeError reports whether err, from the parser, is a claim of the wrong
+// JSON type for the claims value (the syntax was checked by precheck).
+func isTypeError(err error) bool {
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &te)
 }
