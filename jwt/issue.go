@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
@@ -207,33 +208,11 @@ func (e *Issuer) encode(claims auth.Claims, expiresIn time.Duration) (string, in
 	return s, lifetime, nil
 }
 
-// numeric returns v as seconds when it is a JSON number in any Go form.
+// numeric returns v as seconds when it is a JSON number in any Go form: an
+// integer or finite float of any size, a json.Number, a time.Time or a
+// *NumericDate.
 func numeric(v any) (float64, bool) {
 	switch n := v.(type) {
-	case int:
-		return float64(n), true
-	case int8:
-		return float64(n), true
-	case int16:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case uint:
-		return float64(n), true
-	case uint8:
-		return float64(n), true
-	case uint16:
-		return float64(n), true
-	case uint32:
-		return float64(n), true
-	case uint64:
-		return float64(n), true
-	case float64:
-		return n, !math.IsNaN(n) && !math.IsInf(n, 0)
-	case float32:
-		return float64(n), true
 	case json.Number:
 		f, err := n.Float64()
 		return f, err == nil
@@ -244,6 +223,15 @@ func numeric(v any) (float64, bool) {
 			return 0, false
 		}
 		return float64(n.Unix()), true
+	}
+	switch r := reflect.ValueOf(v); {
+	case r.CanInt():
+		return float64(r.Int()), true
+	case r.CanUint():
+		return float64(r.Uint()), true
+	case r.CanFloat():
+		f := r.Float()
+		return f, !math.IsNaN(f) && !math.IsInf(f, 0)
 	}
 	return 0, false
 }

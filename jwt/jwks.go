@@ -1,17 +1,14 @@
 package jwt
 
 import (
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"strconv"
+
+	"github.com/MicahParks/jwkset"
 )
 
 // JWK is the public part of one key as a JSON Web Key (RFC 7517, RFC 7518
@@ -89,12 +86,9 @@ func (e *Issuer) buildJWKS(keys []*localKey) error {
 		if l.algs[0].kind == kindHMAC {
 			continue
 		}
-		k, err := publicJWK(publicOf(l.jwk.Key()))
-		if err != nil {
-			return err
-		}
-		k.KeyID, k.Use, k.Algorithm = l.id, "sig", l.algs[0].name
-		e.jwks.Keys = append(e.jwks.Keys, k)
+		m := l.jwk.Marshal()
+		e.jwks.Keys = append(e.jwks.Keys, JWK{KeyType: string(m.KTY), KeyID: l.id, Algorithm: l.algs[0].name, Use: "sig",
+			N: m.N, E: m.E, Curve: string(m.CRV), X: m.X, Y: m.Y})
 	}
 	body, err := json.Marshal(e.jwks)
 	if err != nil {
@@ -104,58 +98,19 @@ func (e *Issuer) buildJWKS(keys []*localKey) error {
 	return nil
 }
 
-var b64url = base64.RawURLEncoding
-
-// publicJWK returns the public members of key.
-func publicJWK(key any) (JWK, error) {
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		return JWK{KeyType: "RSA", N: b64url.EncodeToString(k.N.Bytes()),
-			E: b64url.EncodeToString(big.NewInt(int64(k.E)).Bytes())}, nil
-	case *ecdsa.PublicKey:
-		size := (k.Curve.Params().BitSize + 7) / 8
-		x, y, err := ecCoordinates(k, size)
-		if err != nil {
-			return JWK{}, err
-		}
-		return JWK{KeyType: "EC", Curve: k.Curve.Params().Name,
-			X: b64url.EncodeToString(x), Y: b64url.EncodeToString(y)}, nil
-	case ed25519.PublicKey:
-		return JWK{KeyType: "OKP", Curve: "Ed25519", X: b64url.EncodeToString(k)}, nil
-	}
-	return JWK{}, fmt.Errorf("jwt: cannot publish a %T", key)
-}
-
-// ecCoordinates returns the fixed-size big-endian coordinates of k, from its
-// uncompressed point encoding.
-func ecCoordinates(k *ecdsa.PublicKey, size int) (x, y []byte, err error) {
-	point, err := k.Bytes()
-	if err != nil {
-		return nil, nil, fmt.Errorf("jwt: ECDSA public key: %w", err)
-	}
-	if len(point) != 1+2*size {
-		return nil, nil, errors.New("jwt: ECDSA public key: unexpected point encoding")
-	}
-	return point[1 : 1+size], point[1+size:], nil
-}
-
 // thumbprint returns the RFC 7638 SHA-256 thumbprint of a public key,
 // base64url encoded: the hash of the required members in lexicographic
 // order, without white space.
-func thumbprint(key any) (string, error) {
-	k, err := publicJWK(key)
-	if err != nil {
-		return "", err
-	}
+func thumbprint(m jwkset.JWKMarshal) string {
 	var canonical string
-	switch k.KeyType {
-	case "RSA":
-		canonical = `{"e":"` + k.E + `","kty":"RSA","n":"` + k.N + `"}`
-	case "EC":
-		canonical = `{"crv":"` + k.Curve + `","kty":"EC","x":"` + k.X + `","y":"` + k.Y + `"}`
-	case "OKP":
-		canonical = `{"crv":"` + k.Curve + `","kty":"OKP","x":"` + k.X + `"}`
+	switch m.KTY {
+	case jwkset.KtyRSA:
+		canonical = `{"e":"` + m.E + `","kty":"RSA","n":"` + m.N + `"}`
+	case jwkset.KtyEC:
+		canonical = `{"crv":"` + string(m.CRV) + `","kty":"EC","x":"` + m.X + `","y":"` + m.Y + `"}`
+	case jwkset.KtyOKP:
+		canonical = `{"crv":"` + string(m.CRV) + `","kty":"OKP","x":"` + m.X + `"}`
 	}
 	sum := sha256.Sum256([]byte(canonical))
-	return b64url.EncodeToString(sum[:]), nil
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

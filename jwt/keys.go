@@ -296,13 +296,6 @@ func newLocalKey(id, alg string, key any, allowed []*algorithm) (*localKey, erro
 		}
 		return fail("a %s%s fits none of Config.Algorithms %v", kindName(kind), hint, algNames(allowed))
 	}
-	if l.id == "" && kind != kindHMAC {
-		tp, err := thumbprint(pub)
-		if err != nil {
-			return fail("%v", err)
-		}
-		l.id = tp
-	}
 	opts := jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: l.id, USE: jwkset.UseSig}}
 	if l.alg != nil {
 		opts.Metadata.ALG = jwkset.ALG(l.alg.name)
@@ -311,6 +304,11 @@ func newLocalKey(id, alg string, key any, allowed []*algorithm) (*localKey, erro
 	}
 	opts.Marshal.Private = kind == kindHMAC // the only way jwkset holds a secret
 	jwk, err := jwkset.NewJWKFromKey(pub, opts)
+	if err == nil && l.id == "" && kind != kindHMAC {
+		l.id = thumbprint(jwk.Marshal())
+		opts.Metadata.KID = l.id
+		jwk, err = jwkset.NewJWKFromKey(pub, opts)
+	}
 	if err != nil {
 		return fail("%v", err)
 	}

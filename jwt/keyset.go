@@ -66,6 +66,8 @@ var (
 // storage but never used. The zero MemoryKeySet is empty and ready to use;
 // it is safe for concurrent use.
 type MemoryKeySet struct {
+	jwkset.MemoryJWKSet // the keys as given, for the Storage methods not written here
+
 	mu  sync.Mutex // serialises writers
 	idx atomic.Pointer[keyIndex]
 }
@@ -77,7 +79,6 @@ var (
 
 // keyIndex is an immutable snapshot of a set's keys.
 type keyIndex struct {
-	jwks  []jwkset.JWK
 	byKID map[string][]*indexedKey
 	all   []*indexedKey
 	gen   uint64
@@ -104,7 +105,8 @@ func (s *MemoryKeySet) index() *keyIndex {
 // install indexes jwks and makes them the set's keys. s.mu must be held.
 func (s *MemoryKeySet) install(jwks []jwkset.JWK) {
 	old := s.index()
-	x := &keyIndex{jwks: jwks, byKID: make(map[string][]*indexedKey, len(jwks)), gen: old.gen + 1}
+	_ = s.MemoryJWKSet.KeyReplaceAll(context.Background(), jwks)
+	x := &keyIndex{byKID: make(map[string][]*indexedKey, len(jwks)), gen: old.gen + 1}
 	type equaler interface{ Equal(crypto.PublicKey) bool }
 	for _, j := range jwks {
 		k := usableKey(j)
@@ -234,9 +236,6 @@ func (s *MemoryKeySet) HasKey(kid string) bool {
 	return ok
 }
 
-// Len returns the number of usable keys.
-func (s *MemoryKeySet) Len() int { return len(s.index().all) }
-
 // KeyRead implements [jwkset.Storage]: the first usable key with kid, or an
 // error matching jwkset.ErrKeyNotFound and [ErrKeyNotFound].
 func (s *MemoryKeySet) KeyRead(_ context.Context, kid string) (jwkset.JWK, error) {
@@ -244,11 +243,6 @@ func (s *MemoryKeySet) KeyRead(_ context.Context, kid string) (jwkset.JWK, error
 		return keys[0].jwk, nil
 	}
 	return jwkset.JWK{}, errUnknownKID
-}
-
-// KeyReadAll implements [jwkset.Storage].
-func (s *MemoryKeySet) KeyReadAll(context.Context) ([]jwkset.JWK, error) {
-	return slices.Clone(s.index().jwks), nil
 }
 
 // KeyReplaceAll implements [jwkset.Storage].
@@ -261,63 +255,27 @@ func (s *MemoryKeySet) KeyReplaceAll(_ context.Context, given []jwkset.JWK) erro
 
 // KeyWrite implements [jwkset.Storage]: it adds jwk, or replaces the key
 // with the same kid.
-func (s *MemoryKeySet) KeyWrite(_ context.Context, jwk jwkset.JWK) error {
+func (s *MemoryKeySet) KeyWrite(ctx context.Context, jwk jwkset.JWK) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	kid := jwk.Marshal().KID
-	jwks := slices.DeleteFunc(slices.Clone(s.index().jwks), func(j jwkset.JWK) bool { return kid != "" && j.Marshal().KID == kid })
+	jwks, _ := s.MemoryJWKSet.KeyReadAll(ctx)
+	jwks = slices.DeleteFunc(jwks, func(j jwkset.JWK) bool { return kid != "" && j.Marshal().KID == kid })
 	s.install(append(jwks, jwk))
 	return nil
 }
 
 // KeyDelete implements [jwkset.Storage].
-func (s *MemoryKeySet) KeyDelete(_ context.Context, kid string) (bool, error) {
+func (s *MemoryKeySet) KeyDelete(ctx context.Context, kid string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.index().jwks
+	old, _ := s.MemoryJWKSet.KeyReadAll(ctx)
 	jwks := slices.DeleteFunc(slices.Clone(old), func(j jwkset.JWK) bool { return j.Marshal().KID == kid })
 	if len(jwks) == len(old) {
 		return false, nil
 	}
 	s.install(jwks)
 	return true, nil
-}
-
-// snapshot returns the keys in a jwkset memory storage, for the JSON methods.
-func (s *MemoryKeySet) snapshot() *jwkset.MemoryJWKSet {
-	m := jwkset.NewMemoryStorage()
-	_ = m.KeyReplaceAll(context.Background(), slices.Clone(s.index().jwks))
-	return m
-}
-
-// JSON implements [jwkset.Storage].
-func (s *MemoryKeySet) JSON(ctx context.Context) (json.RawMessage, error) {
-	return s.snapshot().JSON(ctx)
-}
-
-// JSONPublic implements [jwkset.Storage].
-func (s *MemoryKeySet) JSONPublic(ctx context.Context) (json.RawMessage, error) {
-	return s.snapshot().JSONPublic(ctx)
-}
-
-// JSONPrivate implements [jwkset.Storage].
-func (s *MemoryKeySet) JSONPrivate(ctx context.Context) (json.RawMessage, error) {
-	return s.snapshot().JSONPrivate(ctx)
-}
-
-// JSONWithOptions implements [jwkset.Storage].
-func (s *MemoryKeySet) JSONWithOptions(ctx context.Context, m jwkset.JWKMarshalOptions, v jwkset.JWKValidateOptions) (json.RawMessage, error) {
-	return s.snapshot().JSONWithOptions(ctx, m, v)
-}
-
-// Marshal implements [jwkset.Storage].
-func (s *MemoryKeySet) Marshal(ctx context.Context) (jwkset.JWKSMarshal, error) {
-	return s.snapshot().Marshal(ctx)
-}
-
-// MarshalWithOptions implements [jwkset.Storage].
-func (s *MemoryKeySet) MarshalWithOptions(ctx context.Context, m jwkset.JWKMarshalOptions, v jwkset.JWKValidateOptions) (jwkset.JWKSMarshal, error) {
-	return s.snapshot().MarshalWithOptions(ctx, m, v)
 }
 
 // maxKeySetKeys is the most keys a JWK Set may hold. Real sets hold a

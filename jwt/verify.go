@@ -2,9 +2,11 @@ package jwt
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,13 +184,15 @@ func ownKey(ctx context.Context, t *gojwt.Token, kf keyfunc.Keyfunc, s interface
 }
 
 // bufPool holds buffers for the decoded header and payload of precheck.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+var strictBase64 = base64.RawURLEncoding.Strict()
 
 // precheck applies the policy golang-jwt's parser lacks, before it runs:
-//   - a compact JWS of three non-empty segments in the base64url alphabet
-//     only (Go's base64 decoders skip \r and \n, which the parser would
-//     therefore accept inside a segment), whose header and payload are
-//     canonical (strict) base64url;
+//   - a compact JWS of three non-empty segments with no \r or \n inside
+//     them (Go's base64 decoders skip both, so the parser would accept
+//     them), whose header and payload are canonical (strict) unpadded
+//     base64url, as the parser's strict decoding then checks the signature;
 //   - a header with no crit or b64 parameter (RFC 7515 §4.1.11, RFC 7797),
 //     alg, kid and typ at most once and as strings, alg in the allowlist,
 //     and typ as Config.RequiredType says;
@@ -200,167 +204,93 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 //     numbers under 2^53 seconds.
 func (v *verifier) precheck(raw string) (payloadInfo, error) {
 	var info payloadInfo
-	d1, d2 := -1, -1
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c == '.' {
-			switch {
-			case d1 < 0:
-				d1 = i
-			case d2 < 0:
-				d2 = i
-			default:
-				return info, reject(rejectMalformed, errSegments)
-			}
-			continue
-		}
-		if base64urlDec[c] == 0xFF {
-			return info, reject(rejectMalformed, errAlphabet)
-		}
-	}
-	if d2 < 0 || d1 == 0 || d2 == d1+1 || d2 == len(raw)-1 {
+	d1 := strings.IndexByte(raw, '.')
+	d2 := d1 + 1 + strings.IndexByte(raw[d1+1:], '.')
+	switch {
+	case d1 <= 0 || d2 <= d1+1 || d2 == len(raw)-1 || strings.IndexByte(raw[d2+1:], '.') >= 0:
 		return info, reject(rejectMalformed, errSegments)
+	case strings.ContainsAny(raw, "\r\n"):
+		return info, reject(rejectMalformed, errAlphabet)
 	}
-	hs, ps := raw[:d1], raw[d1+1:d2]
-	hl, pl := decodedLen(len(hs)), decodedLen(len(ps))
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	if cap(*bp) < hl+pl {
-		*bp = make([]byte, hl+pl)
-	}
-	buf := (*bp)[:hl+pl]
-	header, payload := buf[:hl], buf[hl:]
-	if !decodeSegment(header, hs) || !decodeSegment(payload, ps) {
+	// The segments are copied into the buffer, then decoded after them:
+	// base64 decodes from bytes, and converting the string would allocate.
+	buf := append((*bp)[:0], raw[:d2]...)
+	hl, pl := strictBase64.DecodedLen(d1), strictBase64.DecodedLen(d2-d1-1)
+	buf = slices.Grow(buf, hl+pl)[:d2+hl+pl]
+	*bp = buf
+	header, payload := buf[d2:d2+hl], buf[d2+hl:d2+hl+pl]
+	hn, err1 := strictBase64.Decode(header, buf[:d1])
+	pn, err2 := strictBase64.Decode(payload, buf[d1+1:d2])
+	if err1 != nil || err2 != nil {
 		return info, reject(rejectMalformed, errBase64)
 	}
-	h, err := parseHeader(header)
-	if err != nil {
+	if err := v.checkHeader(header[:hn]); err != nil {
 		return info, err
 	}
-	allowed := false
-	for _, a := range v.allowed {
-		allowed = allowed || string(h.alg) == a.name
-	}
-	if !allowed {
-		return info, reject(rejectAlgorithm, nil)
-	}
-	if v.requiredTyp != "" && !typeMatches(h.typ, v.requiredTyp) {
-		return info, reject(rejectType, nil)
-	}
-	return checkClaims(payload)
+	return checkClaims(payload[:pn])
 }
 
 var (
 	errSegments = errors.New("jwt: a compact JWS has three non-empty segments")
-	errAlphabet = errors.New("jwt: character outside the base64url alphabet")
+	errAlphabet = errors.New("jwt: line break inside a segment")
 	errBase64   = errors.New("jwt: invalid base64url segment")
 )
 
-// base64url decoding table: 0xFF marks bytes outside the alphabet.
-var base64urlDec = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xFF
-	}
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	for i := 0; i < len(alphabet); i++ {
-		t[alphabet[i]] = byte(i)
-	}
-	return t
-}()
-
-// decodedLen is the length of the bytes encoded by n base64url characters
-// without padding.
-func decodedLen(n int) int { return n * 3 / 4 }
-
-// decodeSegment decodes the unpadded base64url segment s into dst, which
-// must hold decodedLen(len(s)) bytes. It is strict: characters must be in
-// the alphabet (the caller has checked), a length of 4k+1 is invalid, and
-// the unused low bits of the last character must be zero, so every byte
-// string has exactly one encoding.
-func decodeSegment(dst []byte, s string) bool {
-	if len(s)%4 == 1 {
-		return false
-	}
-	j := 0
-	i := 0
-	for ; i+4 <= len(s); i += 4 {
-		a, b, c, d := base64urlDec[s[i]], base64urlDec[s[i+1]], base64urlDec[s[i+2]], base64urlDec[s[i+3]]
-		dst[j] = a<<2 | b>>4
-		dst[j+1] = b<<4 | c>>2
-		dst[j+2] = c<<6 | d
-		j += 3
-	}
-	switch len(s) - i {
-	case 2:
-		a, b := base64urlDec[s[i]], base64urlDec[s[i+1]]
-		if b&0x0F != 0 {
-			return false
-		}
-		dst[j] = a<<2 | b>>4
-	case 3:
-		a, b, c := base64urlDec[s[i]], base64urlDec[s[i+1]], base64urlDec[s[i+2]]
-		if c&0x03 != 0 {
-			return false
-		}
-		dst[j] = a<<2 | b>>4
-		dst[j+1] = b<<4 | c>>2
-	}
-	return true
-}
-
-// header holds the parameters of a JOSE header that matter; the slices point
-// into the decoded header.
-type header struct {
-	alg, kid, typ []byte
-}
-
-func parseHeader(data []byte) (header, error) {
-	var h header
+// checkHeader checks the header parameters that matter to the policy.
+func (v *verifier) checkHeader(data []byte) error {
+	var alg, typ []byte
 	var seen uint8
-	r := newObjectReader(data)
-	for {
-		name, escaped, value, ok := r.next()
-		if !ok {
-			break
-		}
-		if escaped {
-			if name, ok = unescapeName(name); !ok {
-				return h, reject(rejectMalformed, errJSON)
-			}
-		}
-		var dst *[]byte
+	err := members(data, func(name, value []byte) error {
 		var bit uint8
 		switch string(name) {
 		case "alg":
-			dst, bit = &h.alg, 1
+			bit = 1
 		case "kid":
-			dst, bit = &h.kid, 2
+			bit = 2
 		case "typ":
-			dst, bit = &h.typ, 4
+			bit = 4
 		case "crit", "b64":
 			// RFC 7515 §4.1.11: extensions we do not understand must
 			// not be ignored; b64 (RFC 7797) changes what is signed.
-			return h, reject(rejectHeader, nil)
+			return reject(rejectHeader, nil)
 		default:
-			continue
+			return nil
 		}
-		if seen&bit != 0 {
-			return h, reject(rejectMalformed, errDuplicate)
+		s, ok := stringValue(value)
+		switch {
+		case seen&bit != 0:
+			return reject(rejectMalformed, errDuplicate)
+		case !ok:
+			return reject(rejectMalformed, errHeaderType)
+		case bit == 1:
+			alg = s
+		case bit == 4:
+			typ = s
 		}
 		seen |= bit
-		s, ok := stringValue(value)
-		if !ok {
-			return h, reject(rejectMalformed, errHeaderType)
-		}
-		*dst = s
+		return nil
+	})
+	switch {
+	case errors.Is(err, errJSON):
+		return reject(rejectMalformed, err)
+	case err != nil:
+		return err
+	case seen&1 == 0:
+		return reject(rejectAlgorithm, errNoAlg)
 	}
-	if r.err != nil {
-		return h, reject(rejectMalformed, r.err)
+	allowed := false
+	for _, a := range v.allowed {
+		allowed = allowed || string(alg) == a.name
 	}
-	if seen&1 == 0 {
-		return h, reject(rejectAlgorithm, errNoAlg)
+	if !allowed {
+		return reject(rejectAlgorithm, nil)
 	}
-	return h, nil
+	if v.requiredTyp != "" && !typeMatches(typ, v.requiredTyp) {
+		return reject(rejectType, nil)
+	}
+	return nil
 }
 
 var (
@@ -368,13 +298,6 @@ var (
 	errHeaderType = errors.New("jwt: header parameter is not a string")
 	errNoAlg      = errors.New("jwt: header has no alg")
 )
-
-// unescapeName decodes a member name that holds JSON escapes.
-func unescapeName(name []byte) ([]byte, bool) {
-	q := make([]byte, 0, len(name)+2)
-	q = append(append(append(q, '"'), name...), '"')
-	return stringValue(q)
-}
 
 // typeMatches compares a typ header with want (lower case, no prefix).
 func typeMatches(typ []byte, want string) bool {
@@ -425,19 +348,9 @@ type payloadInfo struct{ seen uint16 }
 // payload (see precheck). Their values are golang-jwt's to validate.
 func checkClaims(payload []byte) (payloadInfo, error) {
 	var info payloadInfo
-	r := newObjectReader(payload)
-	for {
-		name, escaped, value, ok := r.next()
-		if !ok {
-			break
-		}
-		if escaped {
-			if name, ok = unescapeName(name); !ok {
-				return info, reject(rejectMalformed, errJSON)
-			}
-		}
+	err := members(payload, func(name, value []byte) error {
 		if len(name) < 3 || len(name) > maxFoldedNameLen {
-			continue
+			return nil
 		}
 		var bit uint16
 		for i, n := range trackedNames {
@@ -452,34 +365,34 @@ func checkClaims(payload []byte) (payloadInfo, error) {
 					// A case variant of a tracked claim ("EXP", or
 					// "ſub" with U+017F): encoding/json, which folds
 					// case, would read it as the claim.
-					return info, reject(rejectClaims, errClaimName)
+					return reject(rejectClaims, errClaimName)
 				}
 			}
-			continue
+			return nil
 		}
 		if info.seen&bit != 0 {
-			return info, reject(rejectClaims, errDuplicate)
+			return reject(rejectClaims, errDuplicate)
 		}
 		info.seen |= bit
-		var good bool
+		good := true // scope, scp: any JSON type; their readers decide
 		switch bit {
 		case seenExp, seenNbf, seenIat:
 			good = numericDate(value)
 		case seenIss, seenSub, seenJti:
 			_, good = stringValue(value)
 		case seenAud:
-			good = audienceValue(value)
-		default: // scope, scp: any JSON type; their readers decide
-			good = true
+			_, good = stringValue(value)
+			good = good || elements(value, func(el []byte) bool { _, ok := stringValue(el); return ok })
 		}
 		if !good {
-			return info, reject(rejectClaims, errClaimType)
+			return reject(rejectClaims, errClaimType)
 		}
+		return nil
+	})
+	if errors.Is(err, errJSON) {
+		return info, reject(rejectMalformed, err)
 	}
-	if r.err != nil {
-		return info, reject(rejectMalformed, r.err)
-	}
-	return info, nil
+	return info, err
 }
 
 var (
@@ -494,24 +407,6 @@ func numericDate(v []byte) bool {
 	}
 	f, err := strconv.ParseFloat(string(v), 64)
 	return err == nil && math.Abs(f) < maxNumericDate
-}
-
-// audienceValue reports whether v is a string or an array of strings.
-func audienceValue(v []byte) bool {
-	if _, ok := stringValue(v); ok {
-		return true
-	}
-	ar := newArrayReader(v)
-	for {
-		el, ok := ar.next()
-		if !ok {
-			break
-		}
-		if _, ok := stringValue(el); !ok {
-			return false
-		}
-	}
-	return ar.err == nil
 }
 
 // isTypeError reports whether err, from the parser, is a claim of the wrong
