@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/typedauth/auth/scopes"
@@ -239,11 +240,10 @@ var errZeroAuth = errors.New("auth: use of a zero or nil Auth; build one with au
 // asError classifies err and attaches a's challenges unless a member of an
 // AnyOf already attached its own.
 func (a *Auth[P]) asError(err error) *Error {
-	e := AsError(err)
-	if e.Challenges == nil && a != nil {
-		e.Challenges = a.challenges
+	if a == nil {
+		return classify(err, nil)
 	}
-	return e
+	return classify(err, a.challenges) // a deep copy: see ErrorWriter
 }
 
 func (a *Auth[P]) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -475,7 +475,9 @@ func (a *ScopedAuth[P]) Requires(required ...string) *Auth[P] {
 		}
 	}
 	inner, innerVerify, scopesOf := a.resolve, a.verify, a.scopesOf
-	missing := compile(a.validator, required)
+	// The matcher keeps its own copy: the errors above hold required, and
+	// no error, however it escapes, can then change what is checked.
+	missing := compile(a.validator, slices.Clone(required))
 	return &Auth[P]{
 		s:            a.s,
 		challenges:   a.challenges,

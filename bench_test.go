@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/scopes"
 )
 
 // nopWriter is a ResponseWriter that keeps nothing, so that benchmarks
@@ -135,5 +136,40 @@ func TestScopeCheckAllocatesNothing(t *testing.T) {
 		if plain > 2 {
 			t.Errorf("Guard allocates %v per request; want at most 2 (the request copy and its context)", plain)
 		}
+	}
+}
+
+// BenchmarkErrorPath measures the rejected requests that reach the error
+// writer: the copy of the error it receives is on this path only.
+func BenchmarkErrorPath(b *testing.B) {
+	scope, _ := benchClaims()
+	compiled := trivialAuth(scope)
+	each := auth.NewScoped(auth.Bearer(), func(_ context.Context, raw string) (auth.Claims, error) {
+		return scope, nil
+	}, nil, auth.WithScopeValidator(scopes.Func(func(required string, granted scopes.Set) bool {
+		return granted.Contains(required)
+	})))
+	required := []string{"resource15:read", "internal:audit"} // the second is not granted
+	for _, c := range []struct {
+		name, header string
+		h            http.Handler
+	}{
+		{name: "missing", h: compiled.Guard(noop)},
+		{name: "invalid", header: "Bearer wrong", h: compiled.Guard(noop)},
+		{name: "scope/compiled", header: "Bearer bench-token", h: compiled.Requires(required...).Guard(noop)},
+		{name: "scope/func", header: "Bearer bench-token", h: each.Requires(required...).Guard(noop)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			r, _ := http.NewRequest(http.MethodGet, "/", nil)
+			if c.header != "" {
+				r.Header.Set("Authorization", c.header)
+			}
+			w := &nopWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				c.h.ServeHTTP(w, r)
+			}
+		})
 	}
 }

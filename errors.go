@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -193,7 +194,8 @@ var errAbsentCause error = &kind{msg: "auth: no credential found", parent: ErrNo
 var errAbsent = &Error{Status: http.StatusUnauthorized, Detail: detailNoCredential, Err: errAbsentCause}
 
 // AsError classifies any error into an *Error, always returning a new value
-// that the caller may modify:
+// that the caller may modify: a deep copy that shares no Scope or
+// Challenges array, and no *ScopeError cause, with err.
 //
 //   - an *Error in err's chain is copied (its own Err kept); a Status
 //     outside 400–599, such as an unset one, becomes 500;
@@ -205,14 +207,22 @@ var errAbsent = &Error{Status: http.StatusUnauthorized, Detail: detailNoCredenti
 //   - anything else → 500, whose detail never includes err's text.
 //
 // The returned error's Err is err (for an *Error given directly, its own
-// Err), so the cause stays inspectable.
+// Err, or a copy of it when it is a *ScopeError), so the cause stays
+// inspectable.
 func AsError(err error) *Error {
+	return classify(err, nil)
+}
+
+// classify is AsError that also sets the copy's Challenges to a copy of
+// challenges when the error carries none of its own.
+func classify(err error, challenges []Challenge) *Error {
 	if err == nil {
 		return nil
 	}
+	var c Error
 	var e *Error
 	if errors.As(err, &e) {
-		c := *e
+		c = *e
 		if c.Status < 400 || c.Status > 599 {
 			// An error is never a success or a redirect: an unset or
 			// invalid status is an internal failure.
@@ -221,21 +231,83 @@ func AsError(err error) *Error {
 		if e != err {
 			c.Err = err // keep the outer chain, which reaches e's own cause
 		}
-		return &c
+	} else {
+		c = categorize(err)
 	}
+	if c.Challenges == nil {
+		c.Challenges = challenges
+	}
+	return c.deepCopy()
+}
+
+// categorize builds the Error of an err that holds no *Error.
+func categorize(err error) Error {
 	switch {
 	case errors.Is(err, ErrNoCredential):
-		return &Error{Status: http.StatusUnauthorized, Detail: detailNoCredential, Err: err}
+		return Error{Status: http.StatusUnauthorized, Detail: detailNoCredential, Err: err}
 	case errors.Is(err, ErrMalformedRequest):
-		return &Error{Status: http.StatusBadRequest, Detail: detailMalformed, Code: CodeInvalidRequest, Err: err}
+		return Error{Status: http.StatusBadRequest, Detail: detailMalformed, Code: CodeInvalidRequest, Err: err}
 	case errors.Is(err, ErrUnauthorized):
-		return &Error{Status: http.StatusUnauthorized, Detail: detailInvalid, Code: CodeInvalidToken, Err: err}
+		return Error{Status: http.StatusUnauthorized, Detail: detailInvalid, Code: CodeInvalidToken, Err: err}
 	case errors.Is(err, ErrForbidden):
-		return &Error{Status: http.StatusForbidden, Detail: detailForbidden, Err: err}
+		return Error{Status: http.StatusForbidden, Detail: detailForbidden, Err: err}
 	case errors.Is(err, ErrUnavailable):
-		return &Error{Status: http.StatusServiceUnavailable, Detail: detailUnavailable, Err: err}
+		return Error{Status: http.StatusServiceUnavailable, Detail: detailUnavailable, Err: err}
 	}
-	return &Error{Status: http.StatusInternalServerError, Detail: detailInternal, Err: err}
+	return Error{Status: http.StatusInternalServerError, Detail: detailInternal, Err: err}
+}
+
+// errorCopy is an Error together with room for the elements of its slices
+// and its scope error, so that the deep copy of a typical error (up to two
+// challenges, up to two required scopes) is one allocation, as the shallow
+// copy was.
+type errorCopy struct {
+	e          Error
+	scopeErr   ScopeError
+	challenges [2]Challenge
+	strings    [4]string
+}
+
+// deepCopy returns a copy of c that shares no mutable memory with it: the
+// Scope and Challenges arrays and a *ScopeError cause are copied. Other
+// causes are the verifier's values and are kept as they are.
+func (c *Error) deepCopy() *Error {
+	box := new(errorCopy)
+	box.e = *c
+	e := &box.e
+	if c.Challenges != nil {
+		if len(c.Challenges) <= len(box.challenges) {
+			e.Challenges = box.challenges[:len(c.Challenges):len(c.Challenges)]
+			copy(e.Challenges, c.Challenges)
+		} else {
+			e.Challenges = slices.Clone(c.Challenges)
+		}
+	}
+	free := box.strings[:0]
+	e.Scope, free = cloneStrings(c.Scope, free)
+	if se, ok := c.Err.(*ScopeError); ok && se != nil {
+		box.scopeErr.Missing = se.Missing
+		box.scopeErr.Required, _ = cloneStrings(se.Required, free)
+		e.Err = &box.scopeErr
+	}
+	return e
+}
+
+// cloneStrings copies s into the unused capacity of free when it fits, and
+// returns the copy (capped, so that appending to it cannot reach what
+// follows) and free extended past it. A nil s stays nil.
+func cloneStrings(s, free []string) (clone, rest []string) {
+	if s == nil {
+		return nil, free
+	}
+	n := len(free)
+	if len(s) > cap(free)-n {
+		return slices.Clone(s), free
+	}
+	free = free[:n+len(s)]
+	clone = free[n : n+len(s) : n+len(s)]
+	copy(clone, s)
+	return clone, free
 }
 
 // StatusOf returns the HTTP status that the default error writer uses for
@@ -247,8 +319,18 @@ func StatusOf(err error) int {
 	return AsError(err).Status
 }
 
-// ErrorWriter writes the response for a rejected request. e is never nil; it
-// is a fresh copy that the writer may keep, and its Challenges are already set.
+// ErrorWriter writes the response for a rejected request. e is never nil and
+// its Challenges are already set to those of the Auth that rejected the
+// request (or of the member of an [AnyOf] that did).
+//
+// e belongs to the writer: it is a deep copy made for this call, down to the
+// arrays of its Scope and Challenges and, for a missing scope, the
+// [*ScopeError] in e.Err. The writer may edit, filter, append to or keep any
+// of them, from any goroutine, and nothing it does reaches the Auth, the
+// scopes a route requires, or the error of another request. Other causes in
+// e.Err's chain are the verifier's or loader's own error values, which may be
+// shared between requests: read them, do not modify them.
+//
 // An ErrorWriter must not write e.Err's text to the client.
 type ErrorWriter func(w http.ResponseWriter, r *http.Request, e *Error)
 
