@@ -178,9 +178,9 @@ func TestErrorWriterGetsFreshError(t *testing.T) {
 	}
 }
 
-// TestAuthenticateErrorIsACopy checks that the error Authenticate returns,
-// which adapters hand to their frameworks' error handlers, is a deep copy
-// too.
+// TestAuthenticateErrorIsACopy checks that the errors of Authenticate, which
+// adapters hand to their frameworks' error handlers, and of Verify are deep
+// copies too.
 func TestAuthenticateErrorIsACopy(t *testing.T) {
 	t.Parallel()
 	a := auth.NewScoped(auth.Bearer(), func(_ context.Context, raw string) (auth.Claims, error) {
@@ -196,8 +196,16 @@ func TestAuthenticateErrorIsACopy(t *testing.T) {
 		}
 		vandal(httptest.NewRecorder(), r, e)
 	}
+	for range 2 {
+		_, err := audit.Verify(r.Context(), "reader-token")
+		var e *auth.Error
+		if !errors.As(err, &e) || e.Status != http.StatusForbidden {
+			t.Fatalf("Verify: %v, want a 403 *Error; an edit of an earlier error weakened the route", err)
+		}
+		vandal(httptest.NewRecorder(), r, e)
+	}
 	if _, err := audit.Authenticate(r); auth.StatusOf(err) != http.StatusForbidden {
-		t.Fatalf("after editing Authenticate's errors, a token without internal:audit gets %v", err)
+		t.Fatalf("after editing Authenticate's and Verify's errors, a token without internal:audit gets %v", err)
 	}
 	if got := audit.Challenges(); !slices.Equal(got, []auth.Challenge{{Scheme: "Bearer"}}) {
 		t.Errorf("Challenges() = %v after editing errors, want [{Bearer}]", got)
