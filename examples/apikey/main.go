@@ -20,9 +20,10 @@
 // A missing or unknown key gets 401 with the problem detail "Invalid API Key"
 // and the challenge "WWW-Authenticate: APIKey".
 //
-// Try it (the program prints the keys it generated):
+// Try it from the root of the repository (the program prints the keys it
+// generated):
 //
-//	go run ./apikey
+//	go run ./examples/apikey
 //	curl -i -H 'Authorization-Key: <key>' http://127.0.0.1:8080/ping   # 200
 //	curl -i -H 'Authorization-Key: wrong' http://127.0.0.1:8080/ping   # 401
 //	curl -i http://127.0.0.1:8080/ping                                 # 401

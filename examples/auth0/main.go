@@ -14,6 +14,11 @@
 //	GET /me       any valid token: the caller's subject and scopes
 //	GET /reports  tokens granting reports:read, in "scope" or in the RBAC "permissions"
 //
+// Run it from the root of the repository:
+//
+//	AUTH0_DOMAIN=your-tenant.auth0.com AUTH0_AUDIENCE=https://api.example.com go run ./examples/auth0
+//	curl -i -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/me
+//
 // A bad configuration makes it exit with status 1 and a one-line reason.
 package main
 

@@ -20,9 +20,9 @@
 //	GET  /whoami  the session cookie, or "Authorization: Session <token>" for
 //	              scripts, read by a scheme written by hand
 //
-// Try it (the program prints the password):
+// Try it from the root of the repository (the program prints the password):
 //
-//	go run ./cookie
+//	go run ./examples/cookie
 //	curl -i -c jar -d username=alice -d password=<password> http://127.0.0.1:8080/login
 //	curl -i -b jar http://127.0.0.1:8080/me                                  # 200
 //	curl -i http://127.0.0.1:8080/me                                         # 401

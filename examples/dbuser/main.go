@@ -27,9 +27,9 @@
 //	GET  /me              any valid token of a known user: {"id":…,"name":…,"role":…}
 //	PUT  /documents/{id}  tokens with documents:edit: stores the request body as the document
 //
-// Try it:
+// Try it from the root of the repository:
 //
-//	go run ./dbuser
+//	go run ./examples/dbuser
 //	TOKEN=$(curl -s -X POST -d user=alice http://127.0.0.1:8080/token | jq -r .access_token)
 //	curl -i -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/me
 //	curl -i -X PUT -H "Authorization: Bearer $TOKEN" --data 'hello' http://127.0.0.1:8080/documents/7
@@ -170,8 +170,8 @@ func claimsFor(u User) auth.Claims {
 // routes wires the auths to the handlers. Handlers log the causes of their
 // own 500s with logger.
 func routes(tokens *jwt.Auth, store *store, logger *slog.Logger) http.Handler {
-	// The Go form of the seed's CurrentUser and EditorUser aliases: each
-	// is an Auth[User], built once and reused by as many routes as need it.
+	// Two reusable auths, one per kind of caller: each is an Auth[User],
+	// built once and reused by as many routes as need it.
 	// Then runs loadUser only after the token and its scopes are checked.
 	currentUser := auth.Then(tokens.Requires(), store.loadUser)
 	editorUser := auth.Then(tokens.Requires("documents:edit"), store.loadUser)

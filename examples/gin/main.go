@@ -1,6 +1,5 @@
 // Command gin protects a whole group of Gin routes with one scope
-// requirement, the Go form of the seed's router-level dependency
-// (ViewRouter(prefix="/items", dependencies=[auth.requires("items:read")])).
+// requirement: every route of the group needs a token granting items:read.
 //
 // The adapter package authgin turns any Auth into Gin middleware
 // (authgin.Middleware) and reads the verified claims back from a
@@ -30,10 +29,10 @@
 // Scopes are matched hierarchically: items:edit implies items:read, so an
 // editor's token passes the group's requirement too.
 //
-// Try it (the program prints a token for a reader, an editor and a user
-// without item scopes):
+// Try it from the root of the repository (the program prints a token for
+// a reader, an editor and a user without item scopes):
 //
-//	go run ./gin
+//	go run ./examples/gin
 //	RITA=<rita's token>; ED=<ed's token>; SAM=<sam's token>                          # as printed
 //	curl -i http://127.0.0.1:8080/healthz                                            # 200
 //	curl -i http://127.0.0.1:8080/items                                              # 401
