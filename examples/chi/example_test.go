@@ -71,7 +71,7 @@ func Example_route() {
 // an argument through Auth.Handler, or reads it with auth.From.
 func Example_typedPrincipal() {
 	tokens := exampleTokens()
-	currentUser := auth.Then(tokens.Auth, func(_ context.Context, c auth.Claims) (User, error) {
+	currentUser := auth.Then(tokens, func(_ context.Context, c auth.Claims) (User, error) {
 		return User{ID: c["sub"].(string), Name: "Ada"}, nil
 	})
 
