@@ -3,7 +3,7 @@
 // behind it read the token from that cookie instead of an Authorization
 // header. Only the scheme, the place the credential comes from, changes:
 //
-//	sessions, err := jwt.New(cfg, jwt.WithScheme(auth.Cookie("session")))
+//	sessions, err := jwt.New(cfg, jwt.WithScheme(auth.Cookie("__Host-session")))
 //
 // Configuration, from the environment:
 //
@@ -23,19 +23,31 @@
 // Try it from the root of the repository (the program prints the password):
 //
 //	go run ./examples/cookie
-//	curl -i -c jar -d username=alice -d password=<password> http://127.0.0.1:8080/login
-//	curl -i -b jar http://127.0.0.1:8080/me                                  # 200
-//	curl -i http://127.0.0.1:8080/me                                         # 401
-//	curl -i -b 'session=forged' http://127.0.0.1:8080/me                     # 401
-//	curl -i -H 'Authorization: Session <token>' http://127.0.0.1:8080/whoami # 200
+//	curl -i -c jar -d username=alice -d password=<password> http://localhost:8080/login
+//	curl -i -b jar http://localhost:8080/me                                  # 200
+//	curl -i http://localhost:8080/me                                         # 401
+//	curl -i -b '__Host-session=forged' http://localhost:8080/me              # 401
+//	curl -i -H 'Authorization: Session <token>' http://localhost:8080/whoami # 200
 //
 // Cookies are sent by browsers on their own, which opens the door to
 // cross-site request forgery. Three defences are in place: the cookie is
 // SameSite=Lax, so other sites' forms and scripts do not carry it; the whole
 // API is wrapped in http.CrossOriginProtection, which rejects state-changing
 // requests that a browser marks as cross-origin (a forged login included);
-// and the cookie is HttpOnly, out of reach of scripts. It is Secure, sent
-// over HTTPS only, whenever the request came over TLS.
+// and the cookie is HttpOnly, out of reach of scripts.
+//
+// The cookie is always Secure, so that a browser sends it over HTTPS only,
+// and named with the __Host- prefix, which browsers accept only on a Secure
+// cookie with Path=/ and no Domain: no sibling subdomain and no page served
+// over plain HTTP can set or overwrite it. Secure does not depend on how the
+// request reached this program, because a service like this one usually
+// runs behind a proxy or load balancer that terminates TLS and forwards
+// plain HTTP, and deciding by the request would then drop Secure (and
+// trusting X-Forwarded-Proto from any client would let one turn it off).
+// Development over plain HTTP still works: browsers, curl and Go's cookie
+// jar treat http://localhost as a secure origin and keep and send Secure
+// cookies there (curl, Go's jar and Chrome also for 127.0.0.1; in a browser,
+// open http://localhost:8080).
 //
 // A bad configuration makes the program exit with status 1 and a one-line
 // reason.
@@ -58,8 +70,10 @@ import (
 )
 
 const (
-	// cookieName is the name of the session cookie.
-	cookieName = "session"
+	// cookieName is the name of the session cookie. The __Host- prefix makes
+	// browsers refuse it unless it is Secure, has Path=/ and no Domain, so
+	// that no other host or plain-HTTP page can plant one.
+	cookieName = "__Host-session"
 	// sessionLifetime is the lifetime of a session: of the token and of
 	// the cookie that holds it.
 	sessionLifetime = time.Hour
@@ -190,15 +204,7 @@ func routes(a auths, users map[string][sha256.Size]byte) http.Handler {
 			writeProblem(w, r, http.StatusInternalServerError, "")
 			return
 		}
-		http.SetCookie(w, &http.Cookie{
-			Name:     cookieName,
-			Value:    tok.AccessToken,
-			Path:     "/",
-			MaxAge:   int(tok.ExpiresIn), // the cookie dies with the token
-			HttpOnly: true,               // no script can read it
-			Secure:   r.TLS != nil,       // sent over HTTPS only, once served over HTTPS
-			SameSite: http.SameSiteLaxMode,
-		})
+		http.SetCookie(w, newSessionCookie(tok.AccessToken, int(tok.ExpiresIn))) // the cookie dies with the token
 		writeJSON(w, http.StatusOK, map[string]any{"user": name, "expires_in": tok.ExpiresIn})
 	})
 
@@ -206,10 +212,7 @@ func routes(a auths, users map[string][sha256.Size]byte) http.Handler {
 		// Logging out deletes the cookie. The token itself stays valid
 		// until it expires: keep sessions short, or keep a deny list of
 		// token ids (jti) where logging out must revoke at once.
-		http.SetCookie(w, &http.Cookie{
-			Name: cookieName, Path: "/", MaxAge: -1,
-			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
-		})
+		http.SetCookie(w, newSessionCookie("", -1))
 		w.WriteHeader(http.StatusNoContent)
 	})
 
@@ -228,6 +231,21 @@ func routes(a auths, users map[string][sha256.Size]byte) http.Handler {
 		writeProblem(w, r, http.StatusForbidden, "Cross-origin request")
 	}))
 	return cop.Handler(mux)
+}
+
+// newSessionCookie returns the session cookie holding value for maxAge seconds
+// (negative: delete it now). It is the same whether the request came over
+// TLS or through a proxy that terminated TLS: always Secure.
+func newSessionCookie(value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name:     cookieName, // __Host-: Secure, Path=/ and no Domain, or browsers drop it
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true, // no script can read it
+		Secure:   true, // sent over HTTPS only (and to http://localhost in development)
+		SameSite: http.SameSiteLaxMode,
+	}
 }
 
 // checkPassword reports whether password is the password of user name.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"testing"
 	"time"
@@ -64,11 +65,9 @@ func TestEndpoints(t *testing.T) {
 	client := http.DefaultClient
 
 	c := login(t, client, base)
-	if !c.HttpOnly || c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge != 3600 {
-		t.Errorf("cookie = %+v; want HttpOnly, not Secure over plain HTTP, SameSite=Lax, Path=/, Max-Age=3600", c)
-	}
+	checkCookieAttributes(t, c, 3600)
 	token := c.Value
-	session := "session=" + token
+	session := cookieName + "=" + token
 	expired := mint(t, secret, auth.Claims{"sub": "alice", "iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix()})
 	forged := mint(t, "another secret of at least 32 bytes", auth.Claims{"sub": "alice"})
 	const scriptChallenge = `Session realm="cookie example"`
@@ -86,16 +85,18 @@ func TestEndpoints(t *testing.T) {
 			wantStatus: http.StatusOK, wantUser: "alice"},
 		{name: "me without a cookie", method: "GET", path: "/me",
 			wantStatus: http.StatusUnauthorized, wantDetail: "Not logged in"},
-		{name: "me with an empty cookie", method: "GET", path: "/me", headers: [][2]string{{"Cookie", "session="}},
+		{name: "me with an empty cookie", method: "GET", path: "/me", headers: [][2]string{{"Cookie", cookieName + "="}},
 			wantStatus: http.StatusUnauthorized, wantDetail: "Not logged in"},
-		{name: "me with a garbage cookie", method: "GET", path: "/me", headers: [][2]string{{"Cookie", "session=garbage"}},
+		{name: "me with a garbage cookie", method: "GET", path: "/me", headers: [][2]string{{"Cookie", cookieName + "=garbage"}},
 			wantStatus: http.StatusUnauthorized, wantDetail: "Token is malformed"},
-		{name: "me with a forged cookie", method: "GET", path: "/me", headers: [][2]string{{"Cookie", "session=" + forged}},
+		{name: "me with a forged cookie", method: "GET", path: "/me", headers: [][2]string{{"Cookie", cookieName + "=" + forged}},
 			wantStatus: http.StatusUnauthorized, wantDetail: "Token signature is invalid"},
-		{name: "me with an expired cookie", method: "GET", path: "/me", headers: [][2]string{{"Cookie", "session=" + expired}},
+		{name: "me with an expired cookie", method: "GET", path: "/me", headers: [][2]string{{"Cookie", cookieName + "=" + expired}},
 			wantStatus: http.StatusUnauthorized, wantDetail: "Token has expired"},
-		{name: "me with two cookies", method: "GET", path: "/me", headers: [][2]string{{"Cookie", session + "; session=other"}},
-			wantStatus: http.StatusBadRequest, wantDetail: "More than one session cookie"},
+		{name: "me with two cookies", method: "GET", path: "/me", headers: [][2]string{{"Cookie", session + "; " + cookieName + "=other"}},
+			wantStatus: http.StatusBadRequest, wantDetail: "More than one " + cookieName + " cookie"},
+		{name: "me with the token in a cookie without the prefix", method: "GET", path: "/me", headers: [][2]string{{"Cookie", "session=" + token}},
+			wantStatus: http.StatusUnauthorized, wantDetail: "Not logged in"},
 		{name: "me with the token in a header", method: "GET", path: "/me", headers: [][2]string{{"Authorization", "Session " + token}},
 			wantStatus: http.StatusUnauthorized, wantDetail: "Not logged in"},
 
@@ -111,7 +112,7 @@ func TestEndpoints(t *testing.T) {
 			wantStatus: http.StatusUnauthorized, wantDetail: "Missing credentials", wantChallenge: scriptChallenge},
 		{name: "whoami with a forged header", method: "GET", path: "/whoami", headers: [][2]string{{"Authorization", "Session " + forged}},
 			wantStatus: http.StatusUnauthorized, wantDetail: "Token signature is invalid", wantChallenge: scriptChallenge},
-		{name: "whoami with a bad cookie", method: "GET", path: "/whoami", headers: [][2]string{{"Cookie", "session=garbage"}},
+		{name: "whoami with a bad cookie", method: "GET", path: "/whoami", headers: [][2]string{{"Cookie", cookieName + "=garbage"}},
 			wantStatus: http.StatusUnauthorized, wantDetail: "Token is malformed", wantChallenge: scriptChallenge},
 		{name: "whoami with a malformed header", method: "GET", path: "/whoami", headers: [][2]string{{"Authorization", "Session a b"}},
 			wantStatus: http.StatusBadRequest, wantChallenge: scriptChallenge},
@@ -159,13 +160,17 @@ func TestEndpoints(t *testing.T) {
 		if r.Status != http.StatusNoContent {
 			t.Fatalf("status = %d; want 204", r.Status)
 		}
-		if c := sessionCookie(t, r); c.MaxAge >= 0 || c.Value != "" || !c.HttpOnly {
-			t.Errorf("cookie = %+v; want an empty HttpOnly cookie that expires now", c)
+		c := sessionCookie(t, r)
+		if c.Value != "" {
+			t.Errorf("cookie = %+v; want an empty one", c)
 		}
+		checkCookieAttributes(t, c, -1)
 	})
 }
 
-// TestBrowserFlow logs in and out with a cookie jar, as a browser does.
+// TestBrowserFlow logs in and out with a cookie jar, as a browser does, over
+// plain HTTP to 127.0.0.1: the jar treats loopback as a secure origin, as
+// browsers treat localhost, so development needs no TLS.
 func TestBrowserFlow(t *testing.T) {
 	t.Parallel()
 	base, out := demotest.Start(t, run, nil)
@@ -195,7 +200,62 @@ func TestBrowserFlow(t *testing.T) {
 	}
 }
 
-// TestSecureOverTLS serves the routes over HTTPS: the cookie is Secure.
+// checkCookieAttributes checks the attributes of a session cookie set with
+// Max-Age maxAge (-1: deleted): those that the __Host- prefix requires
+// (Secure, Path=/, no Domain) and HttpOnly, SameSite=Lax.
+func checkCookieAttributes(tb testing.TB, c *http.Cookie, maxAge int) {
+	tb.Helper()
+	if c.Name != "__Host-session" || !c.Secure || c.Path != "/" || c.Domain != "" ||
+		!c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.MaxAge != maxAge {
+		tb.Errorf("cookie = %+v (%s); want __Host-session, Secure, Path=/, no Domain, HttpOnly, SameSite=Lax, Max-Age=%d",
+			c, c.Raw, maxAge)
+	}
+}
+
+// TestSecureBehindProxy serves the routes as they are deployed: over plain
+// HTTP behind a proxy that terminates TLS. The cookie is Secure all the same,
+// and the browser's jar sends it back over HTTPS.
+func TestSecureBehindProxy(t *testing.T) {
+	t.Parallel()
+	a, err := newAuths([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := httptest.NewServer(routes(a, map[string][sha256.Size]byte{"alice": sha256.Sum256([]byte(password))}))
+	t.Cleanup(backend.Close)
+	target, err := url.Parse(backend.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewTLSServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.SetXForwarded()
+		r.Out.Host = r.In.Host // the backend sees the host the browser used, as CrossOriginProtection needs
+	}})
+	t.Cleanup(proxy.Close)
+
+	client := proxy.Client()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.Jar = jar
+	checkCookieAttributes(t, login(t, client, proxy.URL), 3600)
+	if r := send(t, client, "GET", proxy.URL+"/me", nil, nil); r.Status != http.StatusOK {
+		t.Errorf("GET /me through the proxy: %d %s; want 200", r.Status, r.Body)
+	}
+	r := send(t, client, "POST", proxy.URL+"/logout", nil, nil)
+	if r.Status != http.StatusNoContent {
+		t.Fatalf("POST /logout through the proxy: %d; want 204", r.Status)
+	}
+	checkCookieAttributes(t, sessionCookie(t, r), -1)
+	if r := send(t, client, "GET", proxy.URL+"/me", nil, nil); r.Status != http.StatusUnauthorized {
+		t.Errorf("GET /me after logout: %d; want 401", r.Status)
+	}
+}
+
+// TestSecureOverTLS serves the routes over HTTPS directly: the cookie is the
+// same.
 func TestSecureOverTLS(t *testing.T) {
 	t.Parallel()
 	a, err := newAuths([]byte(secret))
@@ -205,10 +265,8 @@ func TestSecureOverTLS(t *testing.T) {
 	srv := httptest.NewTLSServer(routes(a, map[string][sha256.Size]byte{"alice": sha256.Sum256([]byte(password))}))
 	t.Cleanup(srv.Close)
 	c := login(t, srv.Client(), srv.URL)
-	if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
-		t.Errorf("cookie over TLS = %+v; want Secure, HttpOnly, SameSite=Lax", c)
-	}
-	r := send(t, srv.Client(), "GET", srv.URL+"/me", [][2]string{{"Cookie", "session=" + c.Value}}, nil)
+	checkCookieAttributes(t, c, 3600)
+	r := send(t, srv.Client(), "GET", srv.URL+"/me", [][2]string{{"Cookie", cookieName + "=" + c.Value}}, nil)
 	if r.Status != http.StatusOK {
 		t.Errorf("GET /me over TLS: %d %s; want 200", r.Status, r.Body)
 	}
