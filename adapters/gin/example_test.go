@@ -69,7 +69,7 @@ func Example_group() {
 // loaded from the token's subject by auth.Then.
 func ExampleHandler() {
 	tokens := exampleTokens()
-	currentUser := auth.Then(tokens.Auth, func(_ context.Context, c auth.Claims) (User, error) {
+	currentUser := auth.Then(tokens, func(_ context.Context, c auth.Claims) (User, error) {
 		return User{ID: c["sub"].(string), Name: "Ada"}, nil
 	})
 
