@@ -2,11 +2,21 @@
 // token, so that handlers receive a typed User rather than a bag of claims.
 //
 // A token proves who the caller is; the database says what the caller is
-// now. Two reusable auths are built once, with auth.Then, and every handler
-// that needs a user declares which one it wants:
+// now. Reusable auths are built once, with auth.Then, and every handler that
+// needs a user declares which one it wants:
 //
-//	currentUser := auth.Then(tokens.Requires(), store.loadUser)                 // any valid token
-//	editorUser  := auth.Then(tokens.Requires("documents:edit"), store.loadUser) // and the documents:edit scope
+//	currentUser := auth.Then(tokens, store.loadUser)                            // any valid token
+//	readerUser  := auth.Then(tokens.Requires("documents:read"), store.loadUser) // and the documents:read scope
+//	editorUser  := auth.Then(auth.Then(tokens.Requires("documents:edit"), store.loadUser),
+//		requireRole("editor", detailNotEditor))                                 // and the editor role, now
+//
+// A write is authorised by the user as the database describes them on this
+// request, not only by the scope minted into the token at login: the last
+// stage of editorUser checks the role that loadUser just read. An editor who
+// is demoted loses write access on their next request, although their token
+// still says documents:edit until it expires; reads, which a viewer may do,
+// keep working. The token's scope stays required as well: it is what the
+// caller was granted, and a promotion takes effect with the next token.
 //
 // The database is SQLite through modernc.org/sqlite, a translation of SQLite
 // to pure Go: it needs no cgo and no C compiler, so `go build` (or `go run`)
@@ -25,7 +35,10 @@
 //	                      scope follows the user's role (editor: documents:edit,
 //	                      viewer: documents:read). It checks no password: never ship it.
 //	GET  /me              any valid token of a known user: {"id":…,"name":…,"role":…}
-//	PUT  /documents/{id}  tokens with documents:edit: stores the request body as the document
+//	GET  /documents/{id}  tokens with documents:read (which documents:edit implies):
+//	                      {"id":…,"content":…,"updated_by":…}
+//	PUT  /documents/{id}  tokens with documents:edit of a user whose role is editor now:
+//	                      stores the request body as the document
 //
 // Try it from the root of the repository:
 //
@@ -33,6 +46,7 @@
 //	TOKEN=$(curl -s -X POST -d user=alice http://127.0.0.1:8080/token | jq -r .access_token)
 //	curl -i -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/me
 //	curl -i -X PUT -H "Authorization: Bearer $TOKEN" --data 'hello' http://127.0.0.1:8080/documents/7
+//	curl -i -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/documents/7
 //	BOB=$(curl -s -X POST -d user=bob http://127.0.0.1:8080/token | jq -r .access_token)
 //	curl -i -X PUT -H "Authorization: Bearer $BOB" --data 'hello' http://127.0.0.1:8080/documents/7  # 403
 //	curl -i http://127.0.0.1:8080/me                                                                  # 401
@@ -167,14 +181,36 @@ func claimsFor(u User) auth.Claims {
 	return auth.Claims{"sub": strconv.FormatInt(u.ID, 10), "scope": roleScopes[u.Role]}
 }
 
+// detailNotEditor is the detail of the 403 for a write by a user who is not
+// an editor (any more).
+const detailNotEditor = "Only editors may change documents"
+
+// requireRole returns a stage for auth.Then that lets a user through only
+// when their role, as loaded from the database on this request, is role, and
+// answers 403 with detail otherwise. It is how a change of role in the
+// database takes effect on the next request rather than when the token
+// expires.
+func requireRole(role, detail string) func(context.Context, User) (User, error) {
+	denied := auth.Forbidden(detail) // each rejected request gets its own copy
+	return func(_ context.Context, u User) (User, error) {
+		if u.Role != role {
+			return User{}, denied
+		}
+		return u, nil
+	}
+}
+
 // routes wires the auths to the handlers. Handlers log the causes of their
 // own 500s with logger.
 func routes(tokens *jwt.Auth, store *store, logger *slog.Logger) http.Handler {
-	// Two reusable auths, one per kind of caller: each is an Auth[User],
-	// built once and reused by as many routes as need it.
-	// Then runs loadUser only after the token and its scopes are checked.
-	currentUser := auth.Then(tokens.Requires(), store.loadUser)
-	editorUser := auth.Then(tokens.Requires("documents:edit"), store.loadUser)
+	// Reusable auths, one per kind of caller: each is an Auth[User], built
+	// once and reused by as many routes as need it. Then runs loadUser only
+	// after the token and its scopes are checked, and requireRole only
+	// after loadUser has read the user as they are now.
+	currentUser := auth.Then(tokens, store.loadUser)
+	readerUser := auth.Then(tokens.Requires("documents:read"), store.loadUser)
+	editorUser := auth.Then(auth.Then(tokens.Requires("documents:edit"), store.loadUser),
+		requireRole("editor", detailNotEditor))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
@@ -205,6 +241,24 @@ func routes(tokens *jwt.Auth, store *store, logger *slog.Logger) http.Handler {
 		writeJSON(w, http.StatusOK, u)
 	}))
 
+	mux.Handle("GET /documents/{id}", readerUser.Handler(func(w http.ResponseWriter, r *http.Request, _ User) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil || id <= 0 {
+			writeProblem(w, r, http.StatusNotFound, "No such document")
+			return
+		}
+		d, err := store.document(r.Context(), id)
+		if errors.Is(err, sql.ErrNoRows) {
+			writeProblem(w, r, http.StatusNotFound, "No such document")
+			return
+		}
+		if err != nil {
+			internalError(w, r, logger, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	}))
+
 	mux.Handle("PUT /documents/{id}", editorUser.Handler(func(w http.ResponseWriter, r *http.Request, u User) {
 		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		if err != nil || id <= 0 {
@@ -224,9 +278,16 @@ func routes(tokens *jwt.Auth, store *store, logger *slog.Logger) http.Handler {
 			internalError(w, r, logger, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": id, "content": string(content), "updated_by": u.ID})
+		writeJSON(w, http.StatusOK, document{ID: id, Content: string(content), UpdatedBy: u.ID})
 	}))
 	return mux
+}
+
+// document is a row of the documents table.
+type document struct {
+	ID        int64  `json:"id"`
+	Content   string `json:"content"`
+	UpdatedBy int64  `json:"updated_by"`
 }
 
 // store is the database and its prepared statements.
@@ -235,6 +296,7 @@ type store struct {
 	userByID *sql.Stmt
 	userName *sql.Stmt
 	saveDoc  *sql.Stmt
+	getDoc   *sql.Stmt
 }
 
 // schema creates the tables and the demo users. INSERT OR IGNORE keeps the
@@ -276,6 +338,7 @@ func openStore(ctx context.Context, path string) (*store, error) {
 		{&s.userName, `SELECT id, name, role FROM users WHERE name = ?`},
 		{&s.saveDoc, `INSERT INTO documents (id, content, updated_by) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET content = excluded.content, updated_by = excluded.updated_by`},
+		{&s.getDoc, `SELECT id, content, updated_by FROM documents WHERE id = ?`},
 	} {
 		if *p.stmt, err = db.PrepareContext(ctx, p.sql); err != nil {
 			s.Close()
@@ -287,7 +350,7 @@ func openStore(ctx context.Context, path string) (*store, error) {
 
 // Close closes the statements and the database.
 func (s *store) Close() error {
-	for _, st := range []*sql.Stmt{s.userByID, s.userName, s.saveDoc} {
+	for _, st := range []*sql.Stmt{s.userByID, s.userName, s.saveDoc, s.getDoc} {
 		if st != nil {
 			st.Close()
 		}
@@ -356,6 +419,16 @@ func (s *store) saveDocument(ctx context.Context, id int64, content string, by i
 		return fmt.Errorf("dbuser: saving document %d: %w", id, err)
 	}
 	return nil
+}
+
+// document returns document id, or sql.ErrNoRows.
+func (s *store) document(ctx context.Context, id int64) (document, error) {
+	var d document
+	err := s.getDoc.QueryRowContext(ctx, id).Scan(&d.ID, &d.Content, &d.UpdatedBy)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return document{}, fmt.Errorf("dbuser: reading document %d: %w", id, err)
+	}
+	return d, err
 }
 
 // loggingErrorWriter logs the cause of server-side failures, which the

@@ -56,6 +56,7 @@ func TestEndpoints(t *testing.T) {
 	unknown := mint(t, secret, auth.Claims{"sub": "99", "scope": "documents:edit"})
 	notAnID := mint(t, secret, auth.Claims{"sub": "alice", "scope": "documents:edit"})
 	noSub := mint(t, secret, auth.Claims{"scope": "documents:edit"})
+	noScope := mint(t, secret, auth.Claims{"sub": "2"})
 	forged := mint(t, "another secret of at least 32 bytes", auth.Claims{"sub": "1", "scope": "documents:edit"})
 	const unknownChallenge = `Bearer error="invalid_token", error_description="Unknown user"`
 
@@ -94,8 +95,18 @@ func TestEndpoints(t *testing.T) {
 		{name: "me without a subject", method: "GET", path: "/me", token: noSub,
 			wantStatus: http.StatusUnauthorized, wantDetail: "Unknown user", wantChallenge: unknownChallenge},
 
+		{name: "read a missing document as bob", method: "GET", path: "/documents/404", token: bob,
+			wantStatus: http.StatusNotFound, wantDetail: "No such document"},
+		{name: "read a document that cannot exist", method: "GET", path: "/documents/0", token: bob,
+			wantStatus: http.StatusNotFound, wantDetail: "No such document"},
+		{name: "read without a token", method: "GET", path: "/documents/7",
+			wantStatus: http.StatusUnauthorized, wantDetail: "Missing credentials", wantChallenge: "Bearer"},
+		{name: "read with a token without scope", method: "GET", path: "/documents/7", token: noScope,
+			wantStatus: http.StatusForbidden, wantDetail: "Token is missing required scope: documents:read",
+			wantChallenge: `Bearer error="insufficient_scope", scope="documents:read"`},
+
 		{name: "edit as alice", method: "PUT", path: "/documents/7", token: alice, body: "first draft",
-			wantStatus: http.StatusOK, wantBody: `{"content":"first draft","id":7,"updated_by":1}`},
+			wantStatus: http.StatusOK, wantBody: `{"id":7,"content":"first draft","updated_by":1}`},
 		{name: "edit as bob", method: "PUT", path: "/documents/8", token: bob, body: "x",
 			wantStatus: http.StatusForbidden, wantDetail: "Token is missing required scope: documents:edit",
 			wantChallenge: `Bearer error="insufficient_scope", scope="documents:edit"`},
@@ -135,6 +146,59 @@ func TestEndpoints(t *testing.T) {
 	}
 }
 
+// TestDemotionTakesEffect demotes an editor in the database while their
+// token, which says documents:edit for another hour, is still valid: the
+// next write is refused with 403, reads keep working, and promoting them
+// back restores writes, all without a new token.
+func TestDemotionTakesEffect(t *testing.T) {
+	t.Parallel()
+	dbPath := filepath.Join(t.TempDir(), "users.db")
+	base, _ := demotest.Start(t, run, map[string]string{"JWT_SECRET": secret, "DB": dbPath})
+	r := do(t, "POST", base+"/token", "", "application/x-www-form-urlencoded", url.Values{"user": {"alice"}}.Encode())
+	if r.Status != http.StatusOK {
+		t.Fatalf("POST /token: status %d, body %s; want 200", r.Status, r.Body)
+	}
+	var issued jwt.BearerAccessToken
+	if err := json.Unmarshal([]byte(r.Body), &issued); err != nil {
+		t.Fatalf("POST /token body %q: %v", r.Body, err)
+	}
+	token := issued.AccessToken
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	setRole := func(role string) {
+		t.Helper()
+		if _, err := db.Exec(`UPDATE users SET role = ? WHERE name = 'alice'`, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(content string) demotest.Response {
+		t.Helper()
+		return do(t, "PUT", base+"/documents/7", token, "text/plain", content)
+	}
+	read := func(path, wantBody string) {
+		t.Helper()
+		demotest.Check(t, do(t, "GET", base+path, token, "", ""), demotest.Want{Status: http.StatusOK, Body: wantBody})
+	}
+
+	demotest.Check(t, write("by an editor"), demotest.Want{Status: http.StatusOK,
+		Body: `{"id":7,"content":"by an editor","updated_by":1}`})
+
+	setRole("viewer")
+	// A 403 from the role stage: the token is valid, so there is no
+	// invalid_token challenge, and no scope is missing from it.
+	demotest.Check(t, write("by a former editor"), demotest.Want{Status: http.StatusForbidden, Detail: "Only editors may change documents"})
+	read("/me", `{"id":1,"name":"alice","role":"viewer"}`)
+	read("/documents/7", `{"id":7,"content":"by an editor","updated_by":1}`)
+
+	setRole("editor")
+	demotest.Check(t, write("by an editor again"), demotest.Want{Status: http.StatusOK,
+		Body: `{"id":7,"content":"by an editor again","updated_by":1}`})
+	read("/documents/7", `{"id":7,"content":"by an editor again","updated_by":1}`)
+}
+
 // TestDatabaseFailure breaks the database under a running program: the
 // failure is a 500 whose body says nothing of the cause, which is logged.
 func TestDatabaseFailure(t *testing.T) {
@@ -160,7 +224,10 @@ func TestDatabaseFailure(t *testing.T) {
 		wantInLog string
 	}{
 		{name: "documents", drop: "documents",
-			requests:  []struct{ method, path, body string }{{method: "PUT", path: "/documents/7", body: "text"}},
+			requests: []struct{ method, path, body string }{
+				{method: "PUT", path: "/documents/7", body: "text"},
+				{method: "GET", path: "/documents/7"},
+			},
 			wantInLog: "no such table: documents"},
 		{name: "users", drop: "users",
 			requests: []struct{ method, path, body string }{
