@@ -47,9 +47,9 @@ var ScopeCounts = []int{0, 1, 4, 16}
 // signature, so the cost of the scope check itself is most visible.
 const ScopeAlgorithm = "HS256"
 
-// grantedScopes is the scope claim of a valid token in the scope group: 20
+// GrantedScopes are the scopes of valid tokens in the scope group: 20
 // scopes, the first 16 of which can be required.
-var grantedScopes = func() []string {
+var GrantedScopes = func() []string {
 	s := make([]string, 20)
 	for i := range s {
 		s[i] = fmt.Sprintf("resource%02d:read", i)
@@ -61,7 +61,7 @@ var grantedScopes = func() []string {
 // requires. They are the last n of the first 16 granted, so a check that
 // scans the granted list does real work.
 func RequiredScopes(n int) []string {
-	return append([]string(nil), grantedScopes[16-n:16]...)
+	return append([]string(nil), GrantedScopes[16-n:16]...)
 }
 
 // keyPair is one algorithm's signing key, the key or secret that verifies
@@ -198,6 +198,9 @@ func (e *Env) Client() *http.Client { return e.srv.Client() }
 type Scenario struct {
 	// Alg is the signature algorithm of the tokens, the only one accepted.
 	Alg string
+	// Granted is the scope claim of valid tokens, one scope per string;
+	// nil means "items:read items:write".
+	Granted []string
 	// Required are the scopes the route requires; all must be granted.
 	Required []string
 	// JWKS, when not zero, is the number of keys in a remote key set that
@@ -256,9 +259,9 @@ func (t Token) String() string {
 // token with iss, sub, aud, iat, exp, jti and scope claims, and a kid.
 func (e *Env) Token(s Scenario, kind Token) (string, error) {
 	now := time.Now()
-	granted := []string{"items:read", "items:write"}
-	if len(s.Required) > 0 {
-		granted = grantedScopes
+	granted := s.Granted
+	if granted == nil {
+		granted = []string{"items:read", "items:write"}
 	}
 	claims := gojwt.MapClaims{
 		"iss": Issuer, "sub": Sub, "aud": Audience, "jti": "5f1c0e1e-7d27-4f6c-9d54-0c7a1a2b3c4d",

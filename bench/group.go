@@ -33,7 +33,7 @@ func Groups() []Group {
 	}
 	for _, n := range ScopeCounts {
 		scopes = append(scopes, Cell{Name: fmt.Sprintf("scopes=%d", n),
-			Scenario: Scenario{Alg: ScopeAlgorithm, Required: RequiredScopes(n)}})
+			Scenario: Scenario{Alg: ScopeAlgorithm, Granted: GrantedScopes, Required: RequiredScopes(n)}})
 	}
 	for _, n := range JWKSSizes {
 		sets = append(sets, Cell{Name: fmt.Sprintf("keys=%d", n), Scenario: Scenario{Alg: JWKSAlgorithm, JWKS: n}})

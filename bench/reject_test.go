@@ -4,7 +4,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
+
+	gojwt "github.com/golang-jwt/jwt/v5"
 )
 
 // newEnv returns an Env closed when the test ends.
@@ -88,7 +91,7 @@ func serve(h http.Handler, tok string) (int, string) {
 // from the valid one, signed, with the claim it is about changed.
 func TestTokensDiffer(t *testing.T) {
 	e := newEnv(t)
-	s := Scenario{Alg: "HS256", Required: RequiredScopes(4)}
+	s := Scenario{Alg: "HS256", Granted: GrantedScopes, Required: RequiredScopes(4)}
 	seen := map[string]Token{}
 	for _, kind := range []Token{Valid, BadSignature, Expired, ForeignIssuer, ForeignAudience, MissingScope} {
 		tok, err := e.Token(s, kind)
@@ -102,5 +105,31 @@ func TestTokensDiffer(t *testing.T) {
 	}
 	if _, err := e.Token(Scenario{Alg: "HS256"}, MissingScope); err == nil {
 		t.Error("a missing-scope token for a scenario without scopes was made")
+	}
+}
+
+// TestScopeGroupTokens checks that every cell of the scope group, the one
+// requiring no scope included, sends the same 20 granted scopes, so that
+// the cells differ only in the check.
+func TestScopeGroupTokens(t *testing.T) {
+	e := newEnv(t)
+	for _, g := range Groups() {
+		if g.Name != "scopes" {
+			continue
+		}
+		for _, c := range g.Cells {
+			tok, err := e.Token(c.Scenario, Valid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			claims := gojwt.MapClaims{}
+			if _, _, err := gojwt.NewParser().ParseUnverified(tok, claims); err != nil {
+				t.Fatal(err)
+			}
+			scope, _ := claims["scope"].(string)
+			if got := strings.Fields(scope); !slices.Equal(got, GrantedScopes) {
+				t.Errorf("%s: token grants %q, want the %d scopes of GrantedScopes", c.Name, got, len(GrantedScopes))
+			}
+		}
 	}
 }

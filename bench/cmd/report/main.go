@@ -35,8 +35,8 @@ import (
 )
 
 func main() {
-	rounds := flag.Int("rounds", 9, "number of interleaved rounds; medians are taken over them")
-	benchtime := flag.String("benchtime", "60ms", "go test -benchtime of each benchmark in each round")
+	rounds := flag.Int("rounds", 15, "number of interleaved rounds; medians are taken over them")
+	benchtime := flag.String("benchtime", "80ms", "go test -benchtime of each benchmark in each round")
 	out := flag.String("out", "", "file to write (default BENCHMARKS.md at the root of the workspace)")
 	filter := flag.String("bench", "", "only cells matching this regexp, as group/cell (such as 'alg/RS256'); for trials")
 	flag.Parse()
