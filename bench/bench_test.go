@@ -1,15 +1,15 @@
 package bench
 
 import (
-	"flag"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
-
-var order = flag.Uint64("order", 0, "when not zero, the seed of a shuffle of the subjects within each cell; "+
-	"the report command changes it every round, so that no subject always runs first or last")
 
 // discardWriter is a reusable ResponseWriter that keeps whether the
 // response was 200 with sub as its body, and nothing else.
@@ -49,33 +49,23 @@ func (w *discardWriter) reset() {
 // served reports whether the last request reached the handler.
 func (w *discardWriter) served() bool { return w.status == http.StatusOK && w.ok }
 
-// subjectsFor returns the subjects of cell ci of group gi, shuffled when
-// -order is set.
-func subjectsFor(gi, ci int) []Subject {
-	subs := Subjects()
-	if *order != 0 {
-		rnd := rand.New(rand.NewPCG(*order, uint64(gi<<16|ci)))
-		rnd.Shuffle(len(subs), func(i, j int) { subs[i], subs[j] = subs[j], subs[i] })
-	}
-	return subs
-}
-
 // BenchmarkRequest serves one valid request through every subject in
-// every cell of every group: BenchmarkRequest/<group>/<cell>/<subject>.
-// n/a cells are not run. Every iteration checks that the request reached
-// the handler. The report command runs it in rounds and writes
-// BENCHMARKS.md.
+// every cell of every group: BenchmarkRequest/<group>/<cell>/<subject>,
+// one standard row per subject for go test -bench and benchstat. n/a cells
+// are not run. Every iteration checks that the request reached the
+// handler. BENCHMARKS.md comes from [BenchmarkInterleaved] instead, whose
+// ratios hold on a loaded machine.
 func BenchmarkRequest(b *testing.B) {
 	e := newEnv(b)
-	for gi, g := range Groups() {
+	for _, g := range Groups() {
 		b.Run(g.Name, func(b *testing.B) {
-			for ci, c := range g.Cells {
+			for _, c := range g.Cells {
 				b.Run(c.Name, func(b *testing.B) {
 					tok, err := e.Token(c.Scenario, Valid)
 					if err != nil {
 						b.Fatal(err)
 					}
-					for _, sub := range subjectsFor(gi, ci) {
+					for _, sub := range Subjects() {
 						if sub.Reason(c.Scenario) != "" {
 							continue
 						}
@@ -129,4 +119,174 @@ func runParallel(b *testing.B, h http.Handler, tok string) {
 			}
 		}
 	})
+}
+
+// handler is a built subject and the number of requests in its blocks.
+type handler struct {
+	name  string
+	h     http.Handler
+	block int
+}
+
+// blockTime is the target duration of one block of requests through one
+// subject in BenchmarkInterleaved: long enough that a garbage collection
+// started by a subject's allocations mostly ends within its own block,
+// short enough that every subject sees the same machine load.
+const blockTime = 3 * time.Millisecond
+
+// BenchmarkInterleaved measures every subject of a cell in one loop:
+// BenchmarkInterleaved/<group>/<cell>. Each iteration serves one block of
+// requests (about [blockTime]) through each subject in turn, in an order
+// that rotates every iteration, so a change of machine load falls on every
+// subject alike. Each request is timed; those that stalled (see
+// [settledMean]) are left out. In the parallel group, each block runs on GOMAXPROCS
+// goroutines at once, all through the same subject, so that contention
+// within a subject shows. It reports, per subject, <name>-ns/op (wall time
+// per request: mean request time over GOMAXPROCS in the parallel group), <name>-B/op and <name>-allocs/op (over 100 requests served
+// before the loop); ns/op is one block through every subject and means
+// little. The report command runs it and writes BENCHMARKS.md.
+func BenchmarkInterleaved(b *testing.B) {
+	e := newEnv(b)
+	for _, g := range Groups() {
+		b.Run(g.Name, func(b *testing.B) {
+			for _, c := range g.Cells {
+				b.Run(c.Name, func(b *testing.B) {
+					tok, err := e.Token(c.Scenario, Valid)
+					if err != nil {
+						b.Fatal(err)
+					}
+					var hs []handler
+					var allocs [][2]float64
+					for _, sub := range Subjects() {
+						if sub.Reason(c.Scenario) != "" {
+							continue
+						}
+						h, err := sub.Build(b.Context(), e, c.Scenario)
+						if err != nil {
+							b.Fatal(err)
+						}
+						a, perRequest := calibrate(b, h, tok)
+						hs = append(hs, handler{sub.Name, h, max(1, int(blockTime/max(perRequest, 1)))})
+						allocs = append(allocs, a)
+					}
+					procs := 1
+					if g.Parallel {
+						procs = runtime.GOMAXPROCS(0)
+					}
+					ns := interleave(b, hs, tok, procs)
+					for i, h := range hs {
+						b.ReportMetric(ns[i], h.name+"-ns/op")
+						b.ReportMetric(allocs[i][0], h.name+"-B/op")
+						b.ReportMetric(allocs[i][1], h.name+"-allocs/op")
+					}
+				})
+			}
+		})
+	}
+}
+
+// calibrate serves 100 requests through h after a first one and returns
+// the bytes and allocations per request, and the time per request.
+func calibrate(b *testing.B, h http.Handler, tok string) ([2]float64, time.Duration) {
+	const n = 100
+	r, w := newRequest(tok), newDiscardWriter()
+	h.ServeHTTP(w, r)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	for range n {
+		w.reset()
+		h.ServeHTTP(w, r)
+		if !w.served() {
+			b.Fatalf("request rejected: status %d", w.status)
+		}
+	}
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return [2]float64{float64(after.TotalAlloc-before.TotalAlloc) / n, float64(after.Mallocs-before.Mallocs) / n}, took / n
+}
+
+// interleave runs blocks of hs in rotating order on procs goroutines until
+// b.Loop ends, and returns each subject's wall time per request: the
+// [settledMean] of its request times, over procs.
+func interleave(b *testing.B, hs []handler, tok string, procs int) []float64 {
+	reqs, ws := make([]*http.Request, procs), make([]*discardWriter, procs)
+	times := make([][]time.Duration, procs) // the request times of the current block, per goroutine
+	for i := range procs {
+		reqs[i], ws[i] = newRequest(tok), newDiscardWriter()
+	}
+	all := make([][]time.Duration, len(hs)) // per subject, every request time
+	var rejected atomic.Int64
+	serve := func(g int, h handler) {
+		r, w, ts := reqs[g], ws[g], times[g][:0]
+		start := time.Now()
+		t := time.Since(start)
+		for range h.block {
+			w.reset()
+			h.h.ServeHTTP(w, r)
+			now := time.Since(start)
+			ts = append(ts, now-t)
+			t = now
+			if !w.served() {
+				rejected.Store(int64(w.status))
+				break
+			}
+		}
+		times[g] = ts
+	}
+	round := 0
+	for b.Loop() {
+		for k := range hs {
+			j := (round + k) % len(hs)
+			if procs == 1 {
+				serve(0, hs[j])
+			} else {
+				var wg sync.WaitGroup
+				for g := range procs {
+					wg.Go(func() { serve(g, hs[j]) })
+				}
+				wg.Wait()
+			}
+			if status := rejected.Load(); status != 0 {
+				b.Fatalf("%s: request rejected: status %d", hs[j].name, status)
+			}
+			for _, ts := range times {
+				all[j] = append(all[j], ts...)
+			}
+		}
+		round++
+	}
+	ns := make([]float64, len(hs))
+	for i, ts := range all {
+		ns[i] = float64(settledMean(ts)) / float64(procs)
+	}
+	return ns
+}
+
+// stall is how much longer than the median a request must take to count as
+// stalled: the process was descheduled during it, on a shared machine,
+// for a scheduler time slice (milliseconds). A garbage collection
+// lengthens a request far less, so the collections a subject causes stay
+// in its mean.
+const stall = time.Millisecond
+
+// settledMean returns the mean of ts without the stalled values, those
+// above their median plus [stall].
+func settledMean(ts []time.Duration) time.Duration {
+	if len(ts) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(ts)
+	slices.Sort(sorted)
+	limit := sorted[len(sorted)/2] + stall
+	var sum time.Duration
+	n := 0
+	for _, d := range sorted {
+		if d > limit {
+			break
+		}
+		sum += d
+		n++
+	}
+	return sum / time.Duration(n)
 }

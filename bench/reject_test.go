@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 )
@@ -131,5 +132,18 @@ func TestScopeGroupTokens(t *testing.T) {
 				t.Errorf("%s: token grants %q, want the %d scopes of GrantedScopes", c.Name, got, len(GrantedScopes))
 			}
 		}
+	}
+}
+
+func TestSettledMean(t *testing.T) {
+	us := time.Microsecond
+	// Nine requests around 10 µs, one 20 µs (a collection: kept) and one
+	// 5 ms (descheduled: left out).
+	ts := []time.Duration{10 * us, 11 * us, 9 * us, 10 * us, 20 * us, 10 * us, 5000 * us, 10 * us, 11 * us, 9 * us, 10 * us}
+	if got, want := settledMean(ts), 110*us/10; got != want {
+		t.Errorf("settledMean = %v, want %v", got, want)
+	}
+	if got := settledMean(nil); got != 0 {
+		t.Errorf("settledMean(nil) = %v", got)
 	}
 }

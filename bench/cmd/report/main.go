@@ -1,16 +1,18 @@
-// Command report runs the benchmarks of package bench in interleaved
-// rounds and writes BENCHMARKS.md: per cell, the median time of every
-// subject, the median of its per-round ratios to the bare golang-jwt parser
-// of the same round, and its allocations.
+// Command report runs BenchmarkInterleaved of package bench in rounds and
+// writes BENCHMARKS.md: per cell, the median time of every subject, the
+// median of its per-round ratios to the bare golang-jwt parser, and its
+// allocations.
 //
 // Run it from the repository (the workspace resolves the bench module):
 //
-//	go run ./bench/cmd/report                        # about three minutes on two cores
-//	go run ./bench/cmd/report -rounds 5 -benchtime 30ms -out /tmp/b.md
+//	go run ./bench/cmd/report                        # one to three minutes on two cores
+//	go run ./bench/cmd/report -rounds 3 -benchtime 100ms -out /tmp/b.md
 //
 // Every round is one run of the compiled benchmark binary over every
-// cell, with the subjects of each cell in a different order, so that a
-// change of machine load during the run affects every subject alike.
+// cell. Within a cell, the benchmark serves blocks of requests through
+// each subject in turn, so a change of machine load falls on every subject
+// alike, and a subject's ratio in a round compares blocks served side by
+// side.
 package main
 
 import (
@@ -35,8 +37,8 @@ import (
 )
 
 func main() {
-	rounds := flag.Int("rounds", 15, "number of interleaved rounds; medians are taken over them")
-	benchtime := flag.String("benchtime", "80ms", "go test -benchtime of each benchmark in each round")
+	rounds := flag.Int("rounds", 10, "number of rounds; medians are taken over them")
+	benchtime := flag.String("benchtime", "400ms", "go test -benchtime of each cell (shared by its subjects) in each round")
 	out := flag.String("out", "", "file to write (default BENCHMARKS.md at the root of the workspace)")
 	filter := flag.String("bench", "", "only cells matching this regexp, as group/cell (such as 'alg/RS256'); for trials")
 	flag.Parse()
@@ -72,7 +74,7 @@ func run(rounds int, benchtime, out, filter string) error {
 		return err
 	}
 
-	pattern := "^BenchmarkRequest$"
+	pattern := "^BenchmarkInterleaved$"
 	if filter != "" {
 		pattern += "/" + filter
 	}
@@ -81,8 +83,7 @@ func run(rounds int, benchtime, out, filter string) error {
 	for round := range rounds {
 		fmt.Fprintf(os.Stderr, "round %d of %d\n", round+1, rounds)
 		var buf bytes.Buffer
-		err := command(&buf, bin, "-test.run=^$", "-test.bench="+pattern, "-test.benchmem",
-			"-test.benchtime="+benchtime, fmt.Sprintf("-order=%d", round+1))
+		err := command(&buf, bin, "-test.run=^$", "-test.bench="+pattern, "-test.benchtime="+benchtime)
 		if err != nil {
 			os.Stderr.Write(buf.Bytes())
 			return err
@@ -166,10 +167,11 @@ type key struct{ group, cell, subject string }
 // results holds every sample by row.
 type results map[key][]sample
 
-// line matches a benchmark result with -benchmem, such as
-// "BenchmarkRequest/alg/RS256/typedauth-2  1000  52000 ns/op  3712 B/op  36 allocs/op".
-var line = regexp.MustCompile(`^BenchmarkRequest/([^/\s]+)/([^/\s]+)/([^\s]+?)(?:-(\d+))?\s+\d+\s+([\d.]+) ns/op\s+(\d+) B/op\s+(\d+) allocs/op`)
+// line matches a result of BenchmarkInterleaved, such as
+// "BenchmarkInterleaved/alg/RS256-2  500  250000 ns/op  3712 typedauth-B/op  36.00 typedauth-allocs/op  52000 typedauth-ns/op …".
+var line = regexp.MustCompile(`^BenchmarkInterleaved/([^/\s]+)/([^/\s]+?)(?:-(\d+))?\s+\d+\s+(.*)$`)
 
+// parse adds the samples of one round's output.
 func (res results) parse(r io.Reader, round int) error {
 	s := bufio.NewScanner(r)
 	for s.Scan() {
@@ -177,15 +179,42 @@ func (res results) parse(r io.Reader, round int) error {
 		if m == nil {
 			continue
 		}
-		ns, err := strconv.ParseFloat(m[5], 64)
-		if err != nil {
-			return err
+		procs, _ := strconv.Atoi(cmp.Or(m[3], "1"))
+		bySubject := map[string]*sample{}
+		fields := strings.Fields(m[4])
+		if len(fields)%2 != 0 {
+			return fmt.Errorf("malformed benchmark line %q", s.Text())
 		}
-		b, _ := strconv.ParseFloat(m[6], 64)
-		a, _ := strconv.ParseFloat(m[7], 64)
-		procs, _ := strconv.Atoi(cmp.Or(m[4], "1"))
-		k := key{m[1], m[2], m[3]}
-		res[k] = append(res[k], sample{round: round, ns: ns, bytes: b, allocs: a, procs: procs})
+		for i := 0; i < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				return fmt.Errorf("malformed benchmark line %q: %w", s.Text(), err)
+			}
+			unit := fields[i+1]
+			for _, metric := range []string{"-ns/op", "-B/op", "-allocs/op"} {
+				subject, ok := strings.CutSuffix(unit, metric)
+				if !ok {
+					continue
+				}
+				sm := bySubject[subject]
+				if sm == nil {
+					sm = &sample{round: round, procs: procs}
+					bySubject[subject] = sm
+				}
+				switch metric {
+				case "-ns/op":
+					sm.ns = v
+				case "-B/op":
+					sm.bytes = v
+				default:
+					sm.allocs = v
+				}
+			}
+		}
+		for subject, sm := range bySubject {
+			k := key{m[1], m[2], subject}
+			res[k] = append(res[k], *sm)
+		}
 	}
 	return s.Err()
 }
@@ -289,18 +318,23 @@ func write(w io.Writer, info machine, res results) {
 		"do not edit by hand.\n\n")
 	fmt.Fprintf(w, "- Date: %s\n", info.date.Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "- `%s`, %d CPUs (%s), GOMAXPROCS %d\n", info.goVersion, info.numCPU, info.cpu, info.procs)
-	fmt.Fprintf(w, "- %d interleaved rounds, `-benchtime %s` per benchmark, %s in all\n\n", info.rounds, info.benchtime, info.took)
+	fmt.Fprintf(w, "- %d rounds, `-benchtime %s` per cell, %s in all\n\n", info.rounds, info.benchtime, info.took)
 
 	fmt.Fprintf(w, "## Method\n\n")
-	fmt.Fprintf(w, "Each round runs the compiled benchmark binary once over every cell, with the subjects of each "+
-		"cell in a different order, so that a change of machine load touches every subject alike. A time is the "+
-		"median over rounds; a ratio is the median over rounds of the subject's time over the bare parser's time "+
-		"in the same cell of the same round (below 1 is faster than the bare parser). Allocations are medians of "+
-		"`-benchmem`. Every iteration checks that the request reached the handler, and `TestSubjectsReject` "+
-		"(run by `go test github.com/typedauth/auth/...`) checks that every subject, in every benchmarked cell, "+
-		"rejects a bad signature, an expired token, a foreign issuer, a foreign audience and a missing scope, so "+
-		"no row is fast because it skips a check. Tokens carry iss, sub, aud, iat, exp, jti, scope and a kid. "+
-		"The machine may be shared: compare ratios within this run, not absolute times across runs.\n\n")
+	fmt.Fprintf(w, "Each round runs the compiled `BenchmarkInterleaved` once over every cell. In a cell, every "+
+		"iteration serves a block of requests (about 3 ms) through each subject in turn, in an order that rotates "+
+		"every iteration, so a change of machine load falls on every subject alike, while the garbage collections "+
+		"a subject's allocations cause mostly fall in its own blocks. Each request is timed, and "+
+		"those longer than the subject's median plus 1 ms (the process was descheduled by the machine's other "+
+		"work) are left out; a collection lengthens a request far less. In the parallel group each block runs on "+
+		"GOMAXPROCS goroutines at once, all through the same subject. A time is the median over rounds of a "+
+		"subject's mean request time (over GOMAXPROCS in the parallel group: wall time per request); a ratio is the median over rounds of the subject's time over the bare "+
+		"parser's time in the same cell and round (below 1 is faster than the bare parser). Allocations are per "+
+		"request, over 100 requests per subject and round. Every request is checked to have reached the handler, "+
+		"and `TestSubjectsReject` (run by `go test github.com/typedauth/auth/...`) checks that every subject, in "+
+		"every cell, rejects a bad signature, an expired token, a foreign issuer, a foreign audience and a missing "+
+		"scope, so no row is fast because it skips a check. Tokens carry iss, sub, aud, iat, exp, jti, scope and a "+
+		"kid. The machine may be shared: compare ratios within this run, not absolute times across runs.\n\n")
 
 	fmt.Fprintf(w, "## Checks\n\n")
 	for _, c := range claims {

@@ -7,18 +7,15 @@ import (
 	"time"
 )
 
-// rounds are three rounds of benchmark output: the base and typedauth in
-// alg/RS256, with noise lines and one line without -benchmem.
+// rounds are three rounds of BenchmarkInterleaved output for alg/RS256,
+// with the base and typedauth, among lines that are not results.
 var rounds = []string{
 	`goos: linux
-BenchmarkRequest/alg/RS256/golang-jwt-2   	    1000	    100000 ns/op	    4888 B/op	      75 allocs/op
-BenchmarkRequest/alg/RS256/typedauth-2    	    1000	     90000 ns/op	    3712 B/op	      36 allocs/op
+BenchmarkInterleaved/alg/RS256-2   	    1000	    190000 ns/op	      4888 golang-jwt-B/op	        75.00 golang-jwt-allocs/op	    100000 golang-jwt-ns/op	      3712 typedauth-B/op	        36.00 typedauth-allocs/op	     90000 typedauth-ns/op
 BenchmarkRequest/alg/HS256/typedauth-2    	    1000	     90000 ns/op
 PASS`,
-	`BenchmarkRequest/alg/RS256/typedauth-2    	    1000	    300000 ns/op	    3712 B/op	      36 allocs/op
-BenchmarkRequest/alg/RS256/golang-jwt-2   	    1000	    200000 ns/op	    4888 B/op	      75 allocs/op`,
-	`BenchmarkRequest/alg/RS256/golang-jwt-2   	    1000	     50000 ns/op	    4888 B/op	      75 allocs/op
-BenchmarkRequest/alg/RS256/typedauth-2    	    1000	     60000 ns/op	    3712 B/op	      37 allocs/op`,
+	`BenchmarkInterleaved/alg/RS256-2   	    1000	    500000 ns/op	      3712 typedauth-B/op	        36.00 typedauth-allocs/op	    300000 typedauth-ns/op	      4888 golang-jwt-B/op	        75.00 golang-jwt-allocs/op	    200000 golang-jwt-ns/op`,
+	`BenchmarkInterleaved/alg/RS256-2   	    1000	    110000 ns/op	      4888 golang-jwt-B/op	        75.00 golang-jwt-allocs/op	     50000 golang-jwt-ns/op	      3712 typedauth-B/op	        37.00 typedauth-allocs/op	     60000 typedauth-ns/op`,
 }
 
 func parsed(t *testing.T) results {
@@ -35,7 +32,7 @@ func parsed(t *testing.T) results {
 func TestSummary(t *testing.T) {
 	res := parsed(t)
 	if len(res) != 2 {
-		t.Fatalf("parsed %d rows, want 2 (a line without -benchmem is not a result)", len(res))
+		t.Fatalf("parsed %d rows, want 2 (a BenchmarkRequest line is not a result)", len(res))
 	}
 	r, ok := res.summary("alg", "RS256", "typedauth", "golang-jwt")
 	if !ok || !r.hasRatio {
@@ -63,7 +60,7 @@ func TestMedianOfEven(t *testing.T) {
 func TestWrite(t *testing.T) {
 	var buf bytes.Buffer
 	write(&buf, machine{date: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), goVersion: "go version go1.26.0 linux/amd64",
-		cpu: "test CPU", numCPU: 2, procs: 2, rounds: 3, benchtime: "60ms", took: time.Minute}, parsed(t))
+		cpu: "test CPU", numCPU: 2, procs: 2, rounds: 3, benchtime: "400ms", took: time.Minute}, parsed(t))
 	doc := buf.String()
 	for _, want := range []string{
 		"- Date: 2026-01-02 03:04 UTC",
@@ -81,5 +78,15 @@ func TestWrite(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(doc)
+	}
+}
+
+func TestParseMalformed(t *testing.T) {
+	res := results{}
+	if err := res.parse(strings.NewReader("BenchmarkInterleaved/alg/RS256-2  10  5 ns/op  7 typedauth-ns/op  3\n"), 0); err == nil {
+		t.Error("a line with an odd number of metric fields parsed")
+	}
+	if err := res.parse(strings.NewReader("BenchmarkInterleaved/alg/RS256-2  10  x ns/op\n"), 0); err == nil {
+		t.Error("a line with a non-numeric value parsed")
 	}
 }
