@@ -19,7 +19,9 @@
 //	GET  /healthz    open to all
 //	GET  /items      items:read (every route under /items needs it)
 //	GET  /items/:id  items:read
-//	POST /items      items:read and items:edit; JSON body {"name":"…"}
+//	POST /items      items:read and items:edit; JSON body {"name":"…"}, a name of at
+//	                 most 200 bytes (413 otherwise); 409 once the store holds its
+//	                 maximum of 1000 items (see package items)
 //
 // Scopes are matched hierarchically: items:edit implies items:read, so an
 // editor's token passes the group's requirement too.
@@ -143,7 +145,13 @@ func (s store) create(c echo.Context) error {
 		writeProblem(c, http.StatusBadRequest, items.BadBody)
 		return nil
 	}
-	return c.JSON(http.StatusCreated, s.Add(name, sub))
+	it, err := s.Add(name, sub)
+	if err != nil { // a name too long, or a full store: see items.Problem
+		status, detail := items.Problem(err)
+		writeProblem(c, status, detail)
+		return nil
+	}
+	return c.JSON(http.StatusCreated, it)
 }
 
 // writeProblem answers with an RFC 9457 problem, as the auths do.

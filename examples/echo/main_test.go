@@ -12,6 +12,13 @@ func TestRoutes(t *testing.T) {
 	itemstest.Routes(t, run, itemstest.Guarded)
 }
 
+// TestBounds fills the store through the API: it is bounded, and a full
+// store or a long name gets a problem, not an ever larger process.
+func TestBounds(t *testing.T) {
+	t.Parallel()
+	itemstest.Bounds(t, run)
+}
+
 func TestBadConfig(t *testing.T) {
 	t.Parallel()
 	itemstest.BadConfig(t, run)

@@ -8,6 +8,7 @@ package items
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,8 +27,30 @@ type Item struct {
 	CreatedBy string `json:"created_by"`
 }
 
-// Store holds the items in memory. It is safe for concurrent use. Its zero
-// value is empty; NewStore returns one with two items.
+// Bounds of a Store. Any editor can add items, so without them one client
+// could grow the process until it runs out of memory: a Store holds at most
+// MaxItems items, each named by at most MaxNameBytes bytes of UTF-8, and its
+// created_by is the subject of a token that this program signed (at most
+// [auth.DefaultMaxCredentialLength] bytes). A full store keeps serving reads.
+const (
+	// MaxItems is the most items a Store holds, the initial ones included.
+	MaxItems = 1000
+	// MaxNameBytes is the longest name, in bytes, that a Store accepts.
+	MaxNameBytes = 200
+)
+
+// Errors of Store.Add. Problem turns them into the status and detail of the
+// answer.
+var (
+	// ErrFull means that the store holds MaxItems items.
+	ErrFull = fmt.Errorf("items: the store holds %d items, its maximum", MaxItems)
+	// ErrNameTooLong means that a name is longer than MaxNameBytes.
+	ErrNameTooLong = fmt.Errorf("items: a name is longer than %d bytes", MaxNameBytes)
+)
+
+// Store holds the items in memory, at most MaxItems of them. It is safe for
+// concurrent use. Its zero value is empty; NewStore returns one with two
+// items.
 type Store struct {
 	mu    sync.Mutex
 	items []Item
@@ -64,13 +87,45 @@ func (s *Store) Get(id string) (Item, bool) {
 }
 
 // Add stores a new item called name, created by the subject by, and
-// returns it with its id.
-func (s *Store) Add(name, by string) Item {
+// returns it with its id. It returns ErrNameTooLong, storing nothing, for a
+// name longer than MaxNameBytes, and ErrFull when the store already holds
+// MaxItems items.
+func (s *Store) Add(name, by string) (Item, error) {
+	if len(name) > MaxNameBytes {
+		return Item{}, ErrNameTooLong
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.items) >= MaxItems {
+		return Item{}, ErrFull
+	}
 	it := Item{ID: len(s.items) + 1, Name: name, CreatedBy: by}
 	s.items = append(s.items, it)
-	return it
+	return it, nil
+}
+
+// Problem returns the status and the problem detail that answer an error of
+// Add:
+//
+//   - ErrNameTooLong: 413 Content Too Large, since the request carries more
+//     than the server is willing to store (RFC 9110 §15.5.14), as for a
+//     document over its size limit;
+//   - ErrFull: 409 Conflict, since the request conflicts with the current
+//     state of the collection, which holds its maximum (RFC 9110 §15.5.10).
+//     Not 507 Insufficient Storage: a 5xx blames the server, invites
+//     retries and pages whoever watches error rates, where the limit is a
+//     deliberate policy that a client reached; and not 413, since the
+//     request itself is small.
+//
+// Any other error is a 500.
+func Problem(err error) (status int, detail string) {
+	switch {
+	case errors.Is(err, ErrNameTooLong):
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("Item names are limited to %d bytes", MaxNameBytes)
+	case errors.Is(err, ErrFull):
+		return http.StatusConflict, fmt.Sprintf("The store is full: it holds at most %d items", MaxItems)
+	}
+	return http.StatusInternalServerError, ""
 }
 
 // BadBody is the problem detail for a POST /items body that DecodeName

@@ -3,10 +3,14 @@ package items
 import (
 	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,9 +23,9 @@ func TestStore(t *testing.T) {
 	if got := s.List(); len(got) != 2 || got[0].Name != "notebook" || got[1].Name != "stapler" {
 		t.Fatalf("List = %+v; want notebook and stapler", got)
 	}
-	added := s.Add("pen", "ed")
-	if want := (Item{ID: 3, Name: "pen", CreatedBy: "ed"}); added != want {
-		t.Errorf("Add = %+v; want %+v", added, want)
+	added, err := s.Add("pen", "ed")
+	if want := (Item{ID: 3, Name: "pen", CreatedBy: "ed"}); added != want || err != nil {
+		t.Errorf("Add = %+v, %v; want %+v, nil", added, err, want)
 	}
 	tests := []struct {
 		name   string
@@ -49,6 +53,63 @@ func TestStore(t *testing.T) {
 	l[0].Name = "changed"
 	if got, _ := s.Get("1"); got.Name != "notebook" {
 		t.Errorf("after changing a listed item, Get(1) = %+v; want the notebook", got)
+	}
+}
+
+// TestStoreBounds fills a store from many goroutines at once: it ends with
+// exactly MaxItems items, refuses the rest with ErrFull and every name over
+// MaxNameBytes with ErrNameTooLong, and Problem answers both.
+func TestStoreBounds(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	if _, err := s.Add(strings.Repeat("a", MaxNameBytes+1), "ed"); !errors.Is(err, ErrNameTooLong) {
+		t.Errorf("Add of a name of %d bytes = %v; want ErrNameTooLong", MaxNameBytes+1, err)
+	}
+	if _, err := s.Add(strings.Repeat("é", MaxNameBytes/2), "ed"); err != nil {
+		t.Errorf("Add of a name of %d bytes = %v; want it stored", MaxNameBytes, err)
+	}
+	const workers = 8
+	var added, full, other atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range MaxItems / workers * 2 {
+				switch _, err := s.Add(fmt.Sprintf("item %d-%d", w, i), "ed"); {
+				case err == nil:
+					added.Add(1)
+				case errors.Is(err, ErrFull):
+					full.Add(1)
+				default:
+					other.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(s.List()); n != MaxItems || added.Load() != MaxItems-3 || other.Load() != 0 ||
+		full.Load() != workers*(MaxItems/workers*2)-(MaxItems-3) {
+		t.Errorf("after concurrent adds: %d items, %d added, %d full, %d other errors; want %d items", n, added.Load(), full.Load(), other.Load(), MaxItems)
+	}
+	for i, it := range s.List() {
+		if it.ID != i+1 {
+			t.Fatalf("item %d has id %d; ids must follow the order of addition", i, it.ID)
+		}
+	}
+	if _, err := s.Add(strings.Repeat("a", MaxNameBytes+1), "ed"); !errors.Is(err, ErrNameTooLong) {
+		t.Errorf("Add of a long name to a full store = %v; want ErrNameTooLong", err)
+	}
+	for _, tt := range []struct {
+		err        error
+		wantStatus int
+		wantDetail string
+	}{
+		{err: ErrFull, wantStatus: http.StatusConflict, wantDetail: "The store is full: it holds at most 1000 items"},
+		{err: ErrNameTooLong, wantStatus: http.StatusRequestEntityTooLarge, wantDetail: "Item names are limited to 200 bytes"},
+		{err: errors.New("boom"), wantStatus: http.StatusInternalServerError},
+	} {
+		if status, detail := Problem(tt.err); status != tt.wantStatus || detail != tt.wantDetail {
+			t.Errorf("Problem(%v) = %d, %q; want %d, %q", tt.err, status, detail, tt.wantStatus, tt.wantDetail)
+		}
 	}
 }
 

@@ -4,7 +4,10 @@
 package itemstest
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/typedauth/auth"
@@ -111,6 +114,64 @@ func Routes(t *testing.T, run demotest.Run, unknown UnknownPaths) {
 		got := demotest.Want{Status: http.StatusOK, Body: `{"id":3,"name":"pen","created_by":"ed"}`}
 		demotest.Check(t, send(t, "GET", base+"/items/3", rita, ""), got)
 	})
+}
+
+// Bounds checks, through the API of the program run, that its store is
+// bounded as documented: a name of up to 200 bytes is stored and a longer
+// one refused with 413; items are added until the store holds 1000, after
+// which a POST is refused with 409 and the store stays as it is, while reads
+// keep working. It sends about a thousand requests to its own instance of
+// the program.
+func Bounds(t *testing.T, run demotest.Run) {
+	t.Helper()
+	const maxItems, maxName = 1000, 200 // as documented by package items
+	base, out := demotest.Start(t, run, nil)
+	rita := out.Line(t, "token for rita (items:read): ")
+	ed := out.Line(t, "token for ed (items:edit): ")
+	create := func(name string) demotest.Response {
+		t.Helper()
+		body, err := json.Marshal(map[string]string{"name": name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return send(t, "POST", base+"/items", ed, string(body))
+	}
+
+	tooLong := demotest.Want{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("Item names are limited to %d bytes", maxName)}
+	demotest.Check(t, create(strings.Repeat("a", maxName+1)), tooLong)
+	demotest.Check(t, create(strings.Repeat("é", maxName/2)+"a"), tooLong) // 201 bytes in 101 characters
+	longest := strings.Repeat("é", maxName/2)
+	demotest.Check(t, create(longest), demotest.Want{Status: http.StatusCreated,
+		Body: fmt.Sprintf(`{"id":3,"name":%q,"created_by":"ed"}`, longest)})
+
+	for id := 4; id <= maxItems; id++ {
+		if r := create(fmt.Sprintf("item %d", id)); r.Status != http.StatusCreated {
+			t.Fatalf("POST /items for item %d: %d %s; want 201 until the store holds %d items", id, r.Status, r.Body, maxItems)
+		}
+	}
+	full := demotest.Want{Status: http.StatusConflict, Detail: fmt.Sprintf("The store is full: it holds at most %d items", maxItems)}
+	demotest.Check(t, create("one too many"), full)
+	demotest.Check(t, create("x"), full)
+	demotest.Check(t, create(strings.Repeat("a", maxName+1)), tooLong)
+
+	r := send(t, "GET", base+"/items", rita, "")
+	demotest.Check(t, r, demotest.Want{Status: http.StatusOK})
+	var list struct {
+		Items []struct {
+			ID   int    `json:"id"`
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &list); err != nil {
+		t.Fatalf("GET /items body: %v", err)
+	}
+	if n := len(list.Items); n != maxItems || list.Items[n-1].ID != maxItems || list.Items[n-1].Name != fmt.Sprintf("item %d", maxItems) {
+		t.Errorf("GET /items lists %d items; want %d, the last one item %d", n, maxItems, maxItems)
+	}
+	demotest.Check(t, send(t, "GET", base+fmt.Sprintf("/items/%d", maxItems), rita, ""), demotest.Want{Status: http.StatusOK,
+		Body: fmt.Sprintf(`{"id":%d,"name":"item %d","created_by":"ed"}`, maxItems, maxItems)})
+	demotest.Check(t, send(t, "GET", base+fmt.Sprintf("/items/%d", maxItems+1), rita, ""),
+		demotest.Want{Status: http.StatusNotFound, Detail: "No such item"})
 }
 
 // BadConfig checks that the program run refuses a short JWT_SECRET and a
