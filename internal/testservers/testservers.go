@@ -282,18 +282,19 @@ func (p *Postgres) run(name string, args ...string) ([]byte, error) {
 // Start starts the cluster and waits until it accepts connections.
 func (p *Postgres) Start() {
 	p.tb.Helper()
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", p.port, p.dir)
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", p.port, p.dir)
 	if out, err := p.run("pg_ctl", "-D", p.data(), "-l", filepath.Join(p.dir, "postgres.log"), "-w", "-t", "60", "-o", opts, "start"); err != nil {
 		p.tb.Fatalf("pg_ctl start: %v\n%s", err, out)
 	}
 }
 
-// Stop stops the cluster at once (immediate mode), closing every connection.
+// Stop stops the cluster (fast mode: connections are closed at once,
+// committed data is kept).
 func (p *Postgres) Stop() {
 	if _, err := os.Stat(filepath.Join(p.data(), "postmaster.pid")); err != nil {
 		return
 	}
-	if out, err := p.run("pg_ctl", "-D", p.data(), "-m", "immediate", "-w", "stop"); err != nil {
+	if out, err := p.run("pg_ctl", "-D", p.data(), "-m", "fast", "-w", "stop"); err != nil {
 		p.tb.Errorf("pg_ctl stop: %v\n%s", err, out)
 	}
 }
