@@ -290,18 +290,94 @@ type machine struct {
 	took          time.Duration
 }
 
-// A claim is a performance statement checked against the run: in every
-// cell of group, subject's median ratio to the base is at most max.
+// A claim is a performance statement checked against the run: in each
+// cell, the subject's value is at most max. The value is, by default, the
+// median ratio of its time to the bare parser's; with over set, the median
+// over rounds of its time in group over its time in the same cell of group
+// over (such as "parallel" over "alg"); with allocs set, its allocations
+// per request.
 type claim struct {
 	text    string
 	group   string
+	cells   []string // nil means every cell of group
 	subject string
+	over    string
+	allocs  bool
 	max     float64
 }
 
-// claims are the ratio claims that BENCHMARKS.md checks.
+// claims are the statements BENCHMARKS.md checks. A subject that lacks a
+// check ([bench.Subject.Lacks]) is never checked.
 var claims = []claim{
 	{text: "typedauth uncached costs at most 1.10× the bare parser, for every algorithm", group: "alg", subject: "typedauth", max: 1.10},
+}
+
+// value returns c's value in cell, and whether the run measured it.
+func (c claim) value(res results, cell, base string) (float64, bool) {
+	r, ok := res.summary(c.group, cell, c.subject, base)
+	switch {
+	case !ok:
+		return 0, false
+	case c.allocs:
+		return r.allocs, true
+	case c.over == "":
+		return r.ratio, r.hasRatio
+	}
+	other := map[int]float64{}
+	for _, s := range res[key{c.over, cell, c.subject}] {
+		other[s.round] = s.ns
+	}
+	var ratios []float64
+	for _, s := range res[key{c.group, cell, c.subject}] {
+		if o, ok := other[s.round]; ok && o > 0 {
+			ratios = append(ratios, s.ns/o)
+		}
+	}
+	if len(ratios) == 0 {
+		return 0, false
+	}
+	return medianOf(ratios), true
+}
+
+func writeClaim(w io.Writer, c claim, res results, base string, subjects []bench.Subject) {
+	idx := slices.IndexFunc(subjects, func(s bench.Subject) bool { return s.Name == c.subject })
+	if idx < 0 || len(subjects[idx].Lacks) > 0 {
+		fmt.Fprintf(w, "- %s: not checked (the subject is absent or lacks a check)\n", c.text)
+		return
+	}
+	gi := slices.IndexFunc(bench.Groups(), func(g bench.Group) bool { return g.Name == c.group })
+	if gi < 0 {
+		fmt.Fprintf(w, "- %s: not checked (no group %q)\n", c.text, c.group)
+		return
+	}
+	var parts []string
+	pass, measured := true, false
+	for _, cell := range bench.Groups()[gi].Cells {
+		if c.cells != nil && !slices.Contains(c.cells, cell.Name) {
+			continue
+		}
+		v, ok := c.value(res, cell.Name, base)
+		if !ok {
+			continue
+		}
+		measured = true
+		if c.allocs {
+			parts = append(parts, fmt.Sprintf("%s %.0f allocs", cell.Name, v))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %.2f×", cell.Name, v))
+		}
+		if v > c.max {
+			pass = false
+		}
+	}
+	verdict := "**holds**"
+	switch {
+	case !measured:
+		verdict = "not measured in this run"
+	case !pass:
+		verdict = "**does not hold**"
+	}
+	fmt.Fprintf(w, "- %s: %s (%s)\n", c.text, verdict, strings.Join(parts, ", "))
 }
 
 func write(w io.Writer, info machine, res results) {
@@ -411,40 +487,6 @@ func title(s bench.Subject) string {
 		return s.Title + " †"
 	}
 	return s.Title
-}
-
-func writeClaim(w io.Writer, c claim, res results, base string, subjects []bench.Subject) {
-	idx := slices.IndexFunc(subjects, func(s bench.Subject) bool { return s.Name == c.subject })
-	if idx < 0 || len(subjects[idx].Lacks) > 0 {
-		fmt.Fprintf(w, "- %s: not checked (the subject is absent or lacks a check)\n", c.text)
-		return
-	}
-	gi := slices.IndexFunc(bench.Groups(), func(g bench.Group) bool { return g.Name == c.group })
-	if gi < 0 {
-		fmt.Fprintf(w, "- %s: not checked (no group %q)\n", c.text, c.group)
-		return
-	}
-	var parts []string
-	pass, measured := true, false
-	for _, cell := range bench.Groups()[gi].Cells {
-		r, ok := res.summary(c.group, cell.Name, c.subject, base)
-		if !ok || !r.hasRatio {
-			continue
-		}
-		measured = true
-		parts = append(parts, fmt.Sprintf("%s %.2f×", cell.Name, r.ratio))
-		if r.ratio > c.max {
-			pass = false
-		}
-	}
-	verdict := "**holds**"
-	switch {
-	case !measured:
-		verdict = "not measured in this run"
-	case !pass:
-		verdict = "**does not hold**"
-	}
-	fmt.Fprintf(w, "- %s: %s (%s)\n", c.text, verdict, strings.Join(parts, ", "))
 }
 
 func duration(ns float64) string {

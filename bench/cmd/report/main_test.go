@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/typedauth/auth/bench"
 )
 
 // rounds are three rounds of BenchmarkInterleaved output for alg/RS256,
@@ -88,5 +90,36 @@ func TestParseMalformed(t *testing.T) {
 	}
 	if err := res.parse(strings.NewReader("BenchmarkInterleaved/alg/RS256-2  10  x ns/op\n"), 0); err == nil {
 		t.Error("a line with a non-numeric value parsed")
+	}
+}
+
+func TestClaims(t *testing.T) {
+	res := results{}
+	add := func(group, cell, subject string, ns ...float64) {
+		for round, v := range ns {
+			res[key{group, cell, subject}] = append(res[key{group, cell, subject}], sample{round: round, ns: v, allocs: 3, procs: 2})
+		}
+	}
+	add("alg", "HS256", "golang-jwt", 10, 20, 10)
+	add("alg", "HS256", "typedauth", 5, 10, 6)
+	add("alg", "RS256", "golang-jwt", 50, 50, 50)
+	add("alg", "RS256", "typedauth", 60, 40, 45)
+	add("parallel", "HS256", "typedauth", 3, 5, 3)
+	for _, tc := range []struct {
+		c    claim
+		want string
+	}{
+		{claim{text: "ratio", group: "alg", subject: "typedauth", max: 1.0}, "ratio: **holds** (HS256 0.50×, RS256 0.90×)"},
+		{claim{text: "some cells", group: "alg", cells: []string{"RS256"}, subject: "typedauth", max: 0.8}, "some cells: **does not hold** (RS256 0.90×)"},
+		{claim{text: "allocs", group: "alg", subject: "typedauth", allocs: true, max: 4}, "allocs: **holds** (HS256 3 allocs, RS256 3 allocs)"},
+		{claim{text: "scaling", group: "parallel", over: "alg", subject: "typedauth", max: 0.6}, "scaling: **holds** (HS256 0.50×)"},
+		{claim{text: "absent", group: "alg", subject: "typedauth-cached", max: 1}, "absent: not checked (the subject is absent or lacks a check)"},
+		{claim{text: "unmeasured", group: "jwks", subject: "typedauth", max: 1}, "unmeasured: not measured in this run ()"},
+	} {
+		var buf bytes.Buffer
+		writeClaim(&buf, tc.c, res, "golang-jwt", bench.Subjects())
+		if got := strings.TrimSpace(buf.String()); got != "- "+tc.want {
+			t.Errorf("got %q, want %q", got, "- "+tc.want)
+		}
 	}
 }
