@@ -9,7 +9,9 @@ type Group struct {
 	Name string
 	// Title heads the group's table.
 	Title string
-	// Parallel runs the group's cells with b.RunParallel.
+	// Parallel serves the group's requests on GOMAXPROCS goroutines at
+	// once: with b.RunParallel in BenchmarkRequest, and with every block on
+	// that many goroutines in BenchmarkInterleaved.
 	Parallel bool
 	// Cells are the group's columns.
 	Cells []Cell
@@ -24,8 +26,7 @@ type Cell struct {
 }
 
 // Groups returns the measured groups: one per algorithm, the scope check,
-// the size of a remote key set, and the algorithms again with
-// b.RunParallel.
+// the size of a remote key set, and the algorithms again in parallel.
 func Groups() []Group {
 	var algs, scopes, sets []Cell
 	for _, alg := range Algorithms {
@@ -42,6 +43,6 @@ func Groups() []Group {
 		{Name: "alg", Title: "Algorithms (one local key, no scope required)", Cells: algs},
 		{Name: "scopes", Title: fmt.Sprintf("Required scopes (%s, 20 scopes granted)", ScopeAlgorithm), Cells: scopes},
 		{Name: "jwks", Title: fmt.Sprintf("Remote key set size (%s, the token's kid is the set's last key)", JWKSAlgorithm), Cells: sets},
-		{Name: "parallel", Title: "Algorithms with b.RunParallel (all cores)", Parallel: true, Cells: algs},
+		{Name: "parallel", Title: "Algorithms in parallel (GOMAXPROCS goroutines at once, wall time per request)", Parallel: true, Cells: algs},
 	}
 }
