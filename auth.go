@@ -91,14 +91,15 @@ type Guarder interface {
 	// credential and stores the principal in the request context.
 	Guard(next http.Handler) http.Handler
 	// Optional returns middleware that lets requests without a credential
-	// through with no principal.
+	// through with no principal of the auth's types (see [Auth.Optional]).
 	Optional(next http.Handler) http.Handler
 	// Protect authenticates r. On success it returns r with the principal in
 	// its context and true; on failure it writes the error response to w and
 	// returns false.
 	Protect(w http.ResponseWriter, r *http.Request) (*http.Request, bool)
 	// ProtectOptional is Protect for requests that may carry no credential:
-	// those are returned unchanged, with true.
+	// those are returned with true, with no principal of the auth's types
+	// visible in their context (see [Auth.ProtectOptional]).
 	ProtectOptional(w http.ResponseWriter, r *http.Request) (*http.Request, bool)
 }
 

@@ -70,7 +70,8 @@ func middleware(protect func(http.ResponseWriter, *http.Request) (*http.Request,
 
 // Optional returns Gin middleware for routes where a credential is
 // optional: a request without one continues with no principal ([From]
-// reports false), while a credential that is present but invalid is still
+// reports false for the auth's types, even if an earlier middleware stored
+// one), while a credential that is present but invalid is still
 // rejected, as by [Middleware]. Optional panics if a is nil.
 func Optional(a auth.Guarder) gin.HandlerFunc {
 	if a == nil {
