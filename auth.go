@@ -133,7 +133,7 @@ func New[P any](scheme Scheme, verify func(ctx context.Context, raw string) (P, 
 	maxLen, absent := s.maxLen, s.absent
 	tooLong := &Error{Status: http.StatusUnauthorized, Detail: "Credential is too long", Code: CodeInvalidToken,
 		Err: fmt.Errorf("%w: credential longer than %d bytes", ErrInvalidCredential, maxLen)}
-	credential := scheme.Credential
+	credential := credentialOf(scheme)
 	return &Auth[P]{
 		s:            s,
 		challenges:   s.challenges,
@@ -176,6 +176,27 @@ func New[P any](scheme Scheme, verify func(ctx context.Context, raw string) (P, 
 		},
 		hide: hideOf[P](nil),
 	}
+}
+
+// credentialOf returns the Credential method of s bound to its concrete
+// value where this package knows the type, so that a request costs one
+// indirect call to the scheme, as when schemes were plain functions.
+func credentialOf(s Scheme) func(*http.Request) (string, error) {
+	switch s := s.(type) {
+	case SchemeFunc:
+		return s
+	case bearerScheme:
+		return s.Credential
+	case headerScheme:
+		return s.Credential
+	case cookieScheme:
+		return s.Credential
+	case queryScheme:
+		return s.Credential
+	case firstOf:
+		return s.Credential
+	}
+	return s.Credential
 }
 
 // noPrincipal is stored in place of a principal that [Auth.Optional] must
