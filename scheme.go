@@ -341,7 +341,7 @@ func (c cookieScheme) Descriptions() []Description { return c.descriptions }
 
 // Query returns a scheme that reads the credential from the named URL query
 // parameter (RFC 6750 §2.3). It scans the raw query string itself rather
-// than trusting [url.ParseQuery], which silently drops the pairs it cannot
+// than trusting [url.URL.Query], which silently drops the pairs it cannot
 // read:
 //
 //   - No parameter of that name, or one with an empty value, is no
