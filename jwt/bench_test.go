@@ -129,6 +129,8 @@ func newBaseline(b *testing.B, bc benchCase, tok string) func() {
 		gojwt.WithExpirationRequired(),
 		gojwt.WithLeeway(jwt.DefaultLeeway),
 		gojwt.WithTimeFunc(clock),
+		gojwt.WithIssuedAt(),
+		gojwt.WithStrictDecoding(),
 	)
 	return func() {
 		if _, err := p.ParseWithClaims(tok, gojwt.MapClaims{}, keyfunc); err != nil {

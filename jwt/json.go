@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
@@ -10,37 +11,50 @@ import (
 // members of an object, with their names exactly as encoding/json decodes
 // them, so that duplicates and case variants of the registered claims can
 // be refused before the parser, which would take the last duplicate or fill
-// a struct field from a case variant. The syntax itself is checked by
-// encoding/json (json.Valid).
+// a struct field from a case variant. It is a scan, not a parser: for a
+// JSON object it reports the members encoding/json sees (FuzzJSONObject
+// checks this), and for any other input it either fails or reports
+// something the parser's encoding/json then rejects whole.
 
-// maxJSONDepth bounds the nesting of objects and arrays in a token.
+// maxJSONDepth bounds the nesting of objects and arrays in a member value.
 const maxJSONDepth = 64
 
 var errJSON = errors.New("jwt: invalid JSON, invalid UTF-8 or nesting deeper than 64")
 
 // members calls f with the name (unescaped) and the raw value of each
 // top-level member of the JSON object data, in order, and stops at the
-// first error f returns. It fails unless data is a valid JSON object in
-// valid UTF-8 nested at most maxJSONDepth deep.
+// first error f returns. It fails on invalid UTF-8, nesting deeper than
+// maxJSONDepth, and input that is not shaped as an object.
 func members(data []byte, f func(name, value []byte) error) error {
-	if !json.Valid(data) || !utf8.Valid(data) {
+	if !utf8.Valid(data) {
 		return errJSON
 	}
 	i := skipSpace(data, 0)
-	if data[i] != '{' {
+	if i >= len(data) || data[i] != '{' {
 		return errJSON
 	}
 	i = skipSpace(data, i+1)
-	for data[i] != '}' {
-		end, escaped := stringEnd(data, i)
+	if i < len(data) && data[i] == '}' {
+		return trailing(data, i+1)
+	}
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return errJSON
+		}
+		end, escaped, ok := stringEnd(data, i)
+		if !ok {
+			return errJSON
+		}
 		name := data[i+1 : end-1]
 		if escaped {
-			var ok bool
 			if name, ok = stringValue(data[i:end]); !ok {
 				return errJSON
 			}
 		}
-		i = skipSpace(data, skipSpace(data, end)+1) // past ':'
+		if i = skipSpace(data, end); i >= len(data) || data[i] != ':' {
+			return errJSON
+		}
+		i = skipSpace(data, i+1)
 		vend, ok := valueEnd(data, i)
 		if !ok {
 			return errJSON
@@ -48,29 +62,42 @@ func members(data []byte, f func(name, value []byte) error) error {
 		if err := f(name, data[i:vend]); err != nil {
 			return err
 		}
-		i = skipSpace(data, vend)
-		if data[i] == ',' {
-			i = skipSpace(data, i+1)
+		switch i = skipSpace(data, vend); {
+		case i >= len(data):
+			return errJSON
+		case data[i] == '}':
+			return trailing(data, i+1)
+		case data[i] != ',':
+			return errJSON
 		}
+		i = skipSpace(data, i+1)
+	}
+}
+
+// trailing fails unless only white space follows data[i:].
+func trailing(data []byte, i int) error {
+	if skipSpace(data, i) != len(data) {
+		return errJSON
 	}
 	return nil
 }
 
-// elements calls f with each element of the valid JSON array v and reports
-// whether v is an array and f returned true for every element.
+// elements calls f with each element of the JSON array v and reports
+// whether v is shaped as an array and f returned true for every element.
 func elements(v []byte, f func(el []byte) bool) bool {
-	if len(v) == 0 || v[0] != '[' {
+	if len(v) < 2 || v[0] != '[' || v[len(v)-1] != ']' {
 		return false
 	}
-	i := skipSpace(v, 1)
-	for v[i] != ']' {
-		end, _ := valueEnd(v, i)
-		if !f(v[i:end]) {
+	v = v[:len(v)-1]
+	for i := skipSpace(v, 1); i < len(v); {
+		end, ok := valueEnd(v, i)
+		if !ok || !f(v[i:end]) {
 			return false
 		}
-		i = skipSpace(v, end)
-		if v[i] == ',' {
+		if i = skipSpace(v, end); i < len(v) && v[i] == ',' {
 			i = skipSpace(v, i+1)
+		} else if i < len(v) {
+			return false
 		}
 	}
 	return true
@@ -83,56 +110,78 @@ func skipSpace(data []byte, i int) int {
 	return i
 }
 
-// stringEnd returns the index just past the valid JSON string starting at
-// data[i], and whether it holds escapes.
-func stringEnd(data []byte, i int) (end int, escaped bool) {
-	for i++; data[i] != '"'; i++ {
-		if data[i] == '\\' {
-			escaped = true
-			i++
+// stringEnd returns the index just past the JSON string starting at
+// data[i], and whether it holds escapes; ok is false when it is not closed.
+func stringEnd(data []byte, i int) (end int, escaped, ok bool) {
+	for i++; i < len(data); i++ {
+		q := bytes.IndexByte(data[i:], '"')
+		if q < 0 {
+			return 0, false, false
 		}
+		b := bytes.IndexByte(data[i:i+q], '\\')
+		if b < 0 {
+			return i + q + 1, escaped, true
+		}
+		escaped = true
+		i += b + 1 // past the escaped byte
 	}
-	return i + 1, escaped
+	return 0, false, false
 }
 
-// valueEnd returns the index just past the valid JSON value starting at
-// data[i], and false when it nests deeper than maxJSONDepth.
+// valueEnd returns the index just past the JSON value starting at data[i],
+// and false when it is empty, not closed or nested deeper than
+// maxJSONDepth.
 func valueEnd(data []byte, i int) (int, bool) {
-	depth := 0
-	for ; i < len(data); i++ {
+	start, depth := i, 0
+	for i < len(data) {
 		switch data[i] {
 		case '"':
-			i, _ = stringEnd(data, i)
-			i--
+			end, _, ok := stringEnd(data, i)
+			if !ok {
+				return 0, false
+			}
+			if i = end; depth == 0 {
+				return i, true
+			}
+			continue
 		case '{', '[':
-			if depth++; depth > maxJSONDepth-1 {
+			if depth++; depth > maxJSONDepth {
 				return 0, false
 			}
 		case '}', ']':
-			depth--
+			if depth == 0 {
+				return i, i > start // a scalar ends with its container
+			}
+			if depth--; depth == 0 {
+				return i + 1, true
+			}
 		case ',', ' ', '\t', '\n', '\r':
 			if depth == 0 {
-				return i, true
+				return i, i > start
 			}
 		}
-		if depth == 0 && (data[i] == '}' || data[i] == ']' || data[i] == '"') {
-			return i + 1, true
-		}
-		if depth < 0 {
-			return i, true // the enclosing object or array ends
-		}
+		i++
 	}
-	return i, true
+	return 0, false
 }
 
 // stringValue returns the contents of the JSON string value v as bytes:
 // without copying when it holds no escape, decoded by encoding/json
-// otherwise. It reports false when v is not a string.
+// otherwise. It reports false when v is not a valid string.
 func stringValue(v []byte) ([]byte, bool) {
 	if len(v) < 2 || v[0] != '"' {
 		return nil, false
 	}
-	if end, escaped := stringEnd(v, 0); !escaped && end == len(v) {
+	end, escaped, ok := stringEnd(v, 0)
+	if !ok || end != len(v) {
+		return nil, false
+	}
+	if !escaped {
+		for _, c := range v {
+			if c < 0x20 {
+				return nil, false
+			}
+		}
 		return v[1 : len(v)-1], true
 	}
 	var s string
@@ -140,4 +189,41 @@ func stringValue(v []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return []byte(s), true
+}
+
+// jsonNumber reports whether v is a number in the grammar of RFC 8259 §6.
+func jsonNumber(v []byte) bool {
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		i++
+	}
+	digits := func() bool {
+		n := i
+		for i < len(v) && '0' <= v[i] && v[i] <= '9' {
+			i++
+		}
+		return i > n
+	}
+	switch {
+	case i < len(v) && v[i] == '0':
+		i++
+	case !digits():
+		return false
+	}
+	if i < len(v) && v[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		if i < len(v) && (v[i] == '+' || v[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	return i == len(v)
 }

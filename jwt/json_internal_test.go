@@ -28,16 +28,14 @@ func FuzzJSONObject(f *testing.F) {
 			return nil
 		})
 		ours := err == nil
-		// The reader also rejects invalid UTF-8 (RFC 8259 §8.1), which
-		// encoding/json replaces.
+		// encoding/json accepts invalid UTF-8 (replacing it), which the
+		// scan rejects (RFC 8259 §8.1). The scan may accept more than
+		// JSON: the parser's encoding/json then rejects it whole.
 		theirs := json.Valid(data) && utf8.Valid(data) && bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{"))
-		if ours && !theirs {
-			t.Fatalf("reader accepts %q, which encoding/json rejects", data)
-		}
 		if !ours && theirs && depth(data) <= maxJSONDepth {
-			t.Fatalf("reader rejects %q, which encoding/json accepts", data)
+			t.Fatalf("scan rejects %q, which encoding/json accepts", data)
 		}
-		if !ours {
+		if !ours || !theirs {
 			return
 		}
 		// The member names it reports are those encoding/json sees, in

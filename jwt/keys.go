@@ -125,13 +125,14 @@ func kindOf(key any) (keyKind, elliptic.Curve) {
 // a's, an ECDSA key must be on a's curve and have a point, an RSA key must
 // have 2048 to 8192 bits and a valid exponent, and a secret is used only
 // for HMAC, only when at least as long as the hash output, and never when
-// it is recognisably a public key or certificate (see isPublicKeyMaterial),
-// so a public key never becomes an HMAC secret. Private keys do not fit:
-// sources hand out public keys.
+// it is recognisably a public key or certificate (see isPublicKeyMaterial,
+// which sets check once when a key enters them and keyFor checks for
+// others), so a public key never becomes an HMAC secret. Private keys do
+// not fit: sources hand out public keys.
 func keyFits(key any, a *algorithm) bool {
 	switch k := key.(type) {
 	case []byte:
-		return a.kind == kindHMAC && len(k) >= a.size && !isPublicKeyMaterial(k)
+		return a.kind == kindHMAC && len(k) >= a.size
 	case *rsa.PublicKey:
 		return a.kind == kindRSA && k != nil && rsaUsable(k) == nil
 	case *ecdsa.PublicKey:

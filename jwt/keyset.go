@@ -136,6 +136,9 @@ func (s *MemoryKeySet) install(jwks []jwkset.JWK) {
 func usableKey(j jwkset.JWK) *indexedKey {
 	m := j.Marshal()
 	k := &indexedKey{kid: m.KID, key: publicOf(j.Key()), jwk: j}
+	if b, ok := k.key.([]byte); ok && isPublicKeyMaterial(b) {
+		return nil
+	}
 	if m.ALG != "" {
 		if k.alg = lookupAlgorithm(string(m.ALG)); k.alg == nil {
 			return nil

@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -148,7 +149,7 @@ func (v *verifier) soleKey(ctx context.Context, a *algorithm) (any, error) {
 		}
 	}
 	if n == 0 && v.set != nil {
-		return v.set.VerificationKey(ctx, "", a.name)
+		return foreignKey(v.set.VerificationKey(ctx, "", a.name))
 	}
 	return nil, errNoSoleKey
 }
@@ -163,9 +164,19 @@ func (v *verifier) kidKey(ctx context.Context, t *gojwt.Token, kid string, a *al
 	case v.own != nil:
 		return ownKey(ctx, t, v.setKF, v.own, kid, a)
 	case v.set != nil:
-		return v.set.VerificationKey(ctx, kid, a.name)
+		return foreignKey(v.set.VerificationKey(ctx, kid, a.name))
 	}
 	return nil, errUnknownKID
+}
+
+// foreignKey refuses a secret that a KeySet of another package returned
+// and that is recognisably a public key (this package's sets check theirs
+// once, as keys enter them).
+func foreignKey(key any, err error) (any, error) {
+	if b, ok := key.([]byte); ok && err == nil && isPublicKeyMaterial(b) {
+		return nil, errAlgMismatch
+	}
+	return key, err
 }
 
 // ownKey looks kid up with keyfunc's Keyfunc over one of this package's
@@ -209,7 +220,7 @@ func (v *verifier) precheck(raw string) (payloadInfo, error) {
 	switch {
 	case d1 <= 0 || d2 <= d1+1 || d2 == len(raw)-1 || strings.IndexByte(raw[d2+1:], '.') >= 0:
 		return info, reject(rejectMalformed, errSegments)
-	case strings.ContainsAny(raw, "\r\n"):
+	case strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0:
 		return info, reject(rejectMalformed, errAlphabet)
 	}
 	bp := bufPool.Get().(*[]byte)
@@ -352,6 +363,13 @@ func checkClaims(payload []byte) (payloadInfo, error) {
 		if len(name) < 3 || len(name) > maxFoldedNameLen {
 			return nil
 		}
+		switch name[0] | 0x20 {
+		case 'e', 'n', 'i', 'a', 's', 'j':
+		default:
+			if name[0] < 0x80 {
+				return nil // cannot be, or fold to, a tracked name
+			}
+		}
 		var bit uint16
 		for i, n := range trackedNames {
 			if string(name) == n {
@@ -384,10 +402,13 @@ func checkClaims(payload []byte) (payloadInfo, error) {
 			_, good = stringValue(value)
 			good = good || elements(value, func(el []byte) bool { _, ok := stringValue(el); return ok })
 		}
-		if !good {
-			return reject(rejectClaims, errClaimType)
+		switch {
+		case good:
+			return nil
+		case !json.Valid(value):
+			return reject(rejectMalformed, errJSON) // not a type: not JSON
 		}
-		return nil
+		return reject(rejectClaims, errClaimType)
 	})
 	if errors.Is(err, errJSON) {
 		return info, reject(rejectMalformed, err)
@@ -402,7 +423,10 @@ var (
 
 // numericDate reports whether v is a JSON number usable as a NumericDate.
 func numericDate(v []byte) bool {
-	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+	if len(v) <= 15 && len(v) > 0 && v[0] != '0' && bytes.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+		return true // a plain integer of at most 15 digits: the usual form
+	}
+	if !jsonNumber(v) {
 		return false
 	}
 	f, err := strconv.ParseFloat(string(v), 64)
