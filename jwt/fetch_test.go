@@ -25,9 +25,9 @@ import (
 // remoteTestKeys are the key pairs the JWKS tests publish. They are made
 // once per test binary and never modified.
 type remoteTestKeys struct {
-	rsa, rsa2, rsaSmall *rsa.PrivateKey
-	p256, p384, p521    *ecdsa.PrivateKey
-	ed                  ed25519.PrivateKey
+	rsa, rsa2, rsa3, rsaSmall *rsa.PrivateKey
+	p256, p384, p521          *ecdsa.PrivateKey
+	ed                        ed25519.PrivateKey
 }
 
 var remoteKeysOnce = sync.OnceValue(func() *remoteTestKeys {
@@ -52,6 +52,7 @@ var remoteKeysOnce = sync.OnceValue(func() *remoteTestKeys {
 	return &remoteTestKeys{
 		rsa:      mustRSA(2048),
 		rsa2:     mustRSA(2048),
+		rsa3:     mustRSA(2048),
 		rsaSmall: mustRSA(1024),
 		p256:     mustEC(elliptic.P256()),
 		p384:     mustEC(elliptic.P384()),

@@ -174,3 +174,45 @@ func TestTypedBadValidateTag(t *testing.T) {
 		t.Error("NewTyped[*badTagClaims] accepted the tag")
 	}
 }
+
+// TestTypedScopesMatchClaimsMap: a struct embedding RegisteredClaims grants
+// the scopes jwt.New grants for the same token, whether they come in scope,
+// in scp as a string, or in scp as an array (Okta, Azure AD).
+func TestTypedScopesMatchClaimsMap(t *testing.T) {
+	t.Parallel()
+	issuer := newAuth(t, hsConfig())
+	plain := newAuth(t, hsConfig())
+	typed := newTyped[userClaims](t, hsConfig())
+	tests := []struct {
+		name   string
+		claims auth.Claims
+		want   map[string]int // required scope → status
+	}{
+		{name: "scp string", claims: auth.Claims{"scp": "reports:read items:edit"},
+			want: map[string]int{"reports:read": 200, "items:read": 200, "reports:write": 403}},
+		{name: "scp array", claims: auth.Claims{"scp": []string{"reports:read", "items:edit"}},
+			want: map[string]int{"reports:read": 200, "items:read": 200, "reports:write": 403}},
+		{name: "scope and scp", claims: auth.Claims{"scope": "reports:edit", "scp": []string{"items:read"}},
+			want: map[string]int{"reports:read": 200, "items:read": 200, "items:edit": 403}},
+		{name: "scp of another type", claims: auth.Claims{"scp": 7},
+			want: map[string]int{"reports:read": 403}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			claims := auth.Claims{"sub": "u", "email": "u@example.com"}
+			for k, v := range tt.claims {
+				claims[k] = v
+			}
+			tok := encode(t, issuer, claims)
+			ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+			for scope, want := range tt.want {
+				gotPlain := do(t, plain.Requires(scope).Guard(ok), tok).Code
+				gotTyped := do(t, typed.Requires(scope).Guard(ok), tok).Code
+				if gotPlain != want || gotTyped != want {
+					t.Errorf("Requires(%q): jwt.New %d, jwt.NewTyped %d; want both %d", scope, gotPlain, gotTyped, want)
+				}
+			}
+		})
+	}
+}

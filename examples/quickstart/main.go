@@ -37,11 +37,14 @@
 //	            it a token the issuer minted for any other API is accepted)
 //	JWKS_URL    the issuer's JWKS; when unset it is found by OpenID Connect
 //	            discovery at ISSUER/.well-known/openid-configuration
-//	ALGORITHMS  comma-separated signature algorithms to accept (default RS256)
+//	ALGORITHMS  comma-separated signature algorithms to accept (default: the
+//	            asymmetric ones the issuer declares in its discovery document,
+//	            else those of its keys)
 //
 // The keys are downloaded at start-up and refreshed in the background, and
 // a token signed by a key the server has not seen yet makes it download
-// them again (at most once a minute), so the issuer can rotate its keys.
+// them again (at most once every 10 seconds), so the issuer can rotate its
+// keys.
 //
 // In both modes ADDR is the address to listen on (default 127.0.0.1:8080;
 // 127.0.0.1:0 picks a free port). A bad configuration makes the program exit
@@ -124,6 +127,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			return err
 		}
 		defer keys.Close()
+		if len(cfg.algorithms) == 0 {
+			cfg.algorithms = keys.Algorithms() // what the issuer declares
+		}
 		s.tokens, err = jwt.New(jwt.Config{
 			KeySet:     keys,
 			Algorithms: cfg.algorithms,
@@ -227,9 +233,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if audience != "" {
 		cfg.audience = []string{audience}
 	}
-	cfg.algorithms = []string{"RS256"}
 	if algorithms != "" {
-		cfg.algorithms = nil
 		for a := range strings.SplitSeq(algorithms, ",") {
 			a = strings.TrimSpace(a)
 			if !slices.Contains(asymmetric, a) {

@@ -342,10 +342,20 @@ func TestIssuerMode(t *testing.T) {
 	}
 }
 
-func TestIssuerModeAlgorithmMismatch(t *testing.T) {
+// TestIssuerModeAlgorithms: without ALGORITHMS the issuer's declared
+// algorithms are accepted (an EdDSA provider works out of the box); an
+// explicit ALGORITHMS wins, and a token of another algorithm is refused.
+func TestIssuerModeAlgorithms(t *testing.T) {
 	t.Parallel()
 	iss := authtest.NewIssuer(t, authtest.WithAlgorithm("EdDSA"))
-	base, _ := start(t, map[string]string{"ISSUER": iss.URL()}) // RS256 only
+	base, out := start(t, map[string]string{"ISSUER": iss.URL()})
+	if line := <-out; !strings.HasSuffix(line, " with EdDSA") {
+		t.Errorf("start-up line %q does not name the declared algorithm", line)
+	}
+	if res := do(t, base, request{path: "/me", token: iss.Token(nil)}); res.Status != 200 {
+		t.Errorf("declared EdDSA: status %d %s; want 200", res.Status, res.Body)
+	}
+	base, _ = start(t, map[string]string{"ISSUER": iss.URL(), "ALGORITHMS": "RS256"})
 	res := do(t, base, request{path: "/me", token: iss.Token(nil)})
 	want{status: 401, body: `"status":401`, challenge: `Bearer error="invalid_token", error_description="Token algorithm is not allowed"`, problem: true}.check(t, res)
 }
