@@ -133,3 +133,35 @@ type keyError struct{ err error }
 
 func (e *keyError) Error() string { return e.err.Error() }
 func (e *keyError) Unwrap() error { return e.err }
+
+// rejections pairs each cause with its pre-built rejection, for Rejection.
+// A slice rather than a map: hashing an error whose dynamic type is not
+// comparable would panic.
+var rejections = [...]struct {
+	reason error
+	reject *auth.Error
+}{
+	{ErrTokenMalformed, rejectMalformed}, {ErrTokenTooLong, rejectTooLong}, {ErrTokenAlgorithm, rejectAlgorithm},
+	{ErrTokenUnsupportedHeader, rejectHeader}, {ErrTokenSignatureInvalid, rejectSignature},
+	{ErrKeyNotFound, rejectUnknownKey}, {ErrTokenExpired, rejectExpired}, {ErrTokenNoExpiration, rejectNoExpiration},
+	{ErrTokenNotValidYet, rejectNotYetValid}, {ErrTokenIssuedInFuture, rejectFutureIat}, {ErrTokenIssuer, rejectIssuer},
+	{ErrTokenAudience, rejectAudience}, {ErrTokenType, rejectType}, {ErrTokenClaims, rejectClaims},
+}
+
+// Rejection returns the error that [Auth.Verify] returns for a token
+// rejected for reason, one of the causes above (ErrTokenExpired,
+// ErrKeyNotFound, …): status 401, error code invalid_token, the same public
+// detail, and reason in its chain. Verifiers built on other JWT libraries
+// (such as package auth0) use it to reject tokens in this package's words,
+// adding their own error with [auth.Error.Wrap]. The result is a copy
+// that the caller may change. It returns nil when reason is not one of the
+// causes.
+func Rejection(reason error) *auth.Error {
+	for _, r := range rejections {
+		if r.reason == reason {
+			c := *r.reject
+			return &c
+		}
+	}
+	return nil
+}
