@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -42,11 +43,12 @@ type Scheme interface {
 	// unreadable. It must not read the request body.
 	Credential(r *http.Request) (string, error)
 	// Challenges returns the WWW-Authenticate challenges of a 401 from an
-	// Auth with this scheme, or none. The caller does not modify them.
+	// Auth with this scheme, or none. The package's schemes return a fresh
+	// slice on each call, so a caller may keep or change it.
 	Challenges() []Challenge
 	// Descriptions returns where the scheme reads credentials, one
 	// Description per place a request may use, or none when it cannot say.
-	// The caller does not modify them.
+	// The package's schemes return a fresh slice on each call.
 	Descriptions() []Description
 }
 
@@ -97,9 +99,9 @@ func (bearerScheme) Credential(r *http.Request) (string, error) {
 	return parseAuthorization(r.Header, "Bearer")
 }
 
-func (bearerScheme) Challenges() []Challenge { return bearerChallenges }
+func (bearerScheme) Challenges() []Challenge { return slices.Clone(bearerChallenges) }
 
-func (bearerScheme) Descriptions() []Description { return bearerDescriptions }
+func (bearerScheme) Descriptions() []Description { return slices.Clone(bearerDescriptions) }
 
 // errMultipleAuthorization and its siblings are the causes a malformed
 // Authorization header is rejected for.
@@ -264,7 +266,7 @@ func (h headerScheme) Credential(r *http.Request) (string, error) {
 
 func (headerScheme) Challenges() []Challenge { return nil }
 
-func (h headerScheme) Descriptions() []Description { return h.descriptions }
+func (h headerScheme) Descriptions() []Description { return slices.Clone(h.descriptions) }
 
 // Cookie returns a scheme that reads the credential from the named cookie.
 // It scans every Cookie header of the request itself, pair by pair as
@@ -337,7 +339,7 @@ func (c cookieScheme) Credential(r *http.Request) (string, error) {
 
 func (cookieScheme) Challenges() []Challenge { return nil }
 
-func (c cookieScheme) Descriptions() []Description { return c.descriptions }
+func (c cookieScheme) Descriptions() []Description { return slices.Clone(c.descriptions) }
 
 // Query returns a scheme that reads the credential from the named URL query
 // parameter (RFC 6750 §2.3). It scans the raw query string itself rather
@@ -436,9 +438,9 @@ func (q queryScheme) named(pair string) bool {
 	return err != nil || k == q.name
 }
 
-func (queryScheme) Challenges() []Challenge { return bearerChallenges }
+func (queryScheme) Challenges() []Challenge { return slices.Clone(bearerChallenges) }
 
-func (q queryScheme) Descriptions() []Description { return q.descriptions }
+func (q queryScheme) Descriptions() []Description { return slices.Clone(q.descriptions) }
 
 // FirstOf returns a scheme that tries each scheme in order and returns the
 // first credential found. A scheme's error stops the search: a malformed
@@ -481,6 +483,6 @@ func (f firstOf) Credential(r *http.Request) (string, error) {
 	return "", nil
 }
 
-func (f firstOf) Challenges() []Challenge { return f.challenges }
+func (f firstOf) Challenges() []Challenge { return slices.Clone(f.challenges) }
 
-func (f firstOf) Descriptions() []Description { return f.descriptions }
+func (f firstOf) Descriptions() []Description { return slices.Clone(f.descriptions) }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -433,6 +435,40 @@ func TestFirstOfPanics(t *testing.T) {
 				}
 			}()
 			auth.FirstOf(tt.schemes...)
+		})
+	}
+}
+
+// TestSchemeAccessorsReturnCopies checks that changing what a scheme's
+// Challenges or Descriptions returned reaches neither the scheme nor the
+// Auths built from it afterwards.
+func TestSchemeAccessorsReturnCopies(t *testing.T) {
+	schemes := map[string]auth.Scheme{
+		"bearer":  auth.Bearer(),
+		"query":   auth.Query("access_token"),
+		"header":  auth.Header("X-Key"),
+		"cookie":  auth.Cookie("session"),
+		"firstOf": auth.FirstOf(auth.Bearer(), auth.Query("access_token")),
+	}
+	for name, s := range schemes {
+		t.Run(name, func(t *testing.T) {
+			wantC, wantD := slices.Clone(s.Challenges()), slices.Clone(s.Descriptions())
+			if c := s.Challenges(); len(c) > 0 {
+				c[0].Realm = "vandal"
+			}
+			if d := s.Descriptions(); len(d) > 0 {
+				d[0].Name = "vandal"
+			}
+			if got := s.Challenges(); !reflect.DeepEqual(got, wantC) {
+				t.Errorf("Challenges() after a caller's edit = %v; want %v", got, wantC)
+			}
+			if got := s.Descriptions(); !reflect.DeepEqual(got, wantD) {
+				t.Errorf("Descriptions() after a caller's edit = %v; want %v", got, wantD)
+			}
+			a := auth.New(s, func(context.Context, string) (string, error) { return "p", nil })
+			if got := a.Challenges(); !reflect.DeepEqual(got, wantC) {
+				t.Errorf("Auth.Challenges() = %v; want %v", got, wantC)
+			}
 		})
 	}
 }
