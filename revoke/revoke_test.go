@@ -353,3 +353,39 @@ func FuzzFromClaims(f *testing.F) {
 		}
 	})
 }
+
+// A verifier that caches verified tokens still has its tokens checked for
+// revocation on every request: the stage runs after verification, cached or
+// not.
+func TestStageRunsOnCachedVerification(t *testing.T) {
+	var mu sync.Mutex
+	verified := map[string]auth.Claims{}
+	var verifications int
+	cachingVerify := func(_ context.Context, raw string) (auth.Claims, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := verified[raw]; ok {
+			return c, nil
+		}
+		verifications++
+		c := auth.Claims{"jti": raw, "sub": "alice"}
+		verified[raw] = c
+		return c, nil
+	}
+	list := revoke.NewMemory()
+	h := auth.Then(auth.New(auth.Bearer(), cachingVerify), revoke.Stage(list, revoke.FromClaims)).Guard(hello)
+	for range 3 {
+		if w, _ := get(t, h, "cached-token"); w.Code != http.StatusOK {
+			t.Fatalf("status %d; want 200", w.Code)
+		}
+	}
+	if err := list.RevokeToken(context.Background(), "cached-token", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if w, p := get(t, h, "cached-token"); w.Code != http.StatusUnauthorized || p.Detail != revoke.DetailRevoked {
+		t.Errorf("revoked token served from the verification cache: %d %q; want 401 %q", w.Code, p.Detail, revoke.DetailRevoked)
+	}
+	if verifications != 1 {
+		t.Errorf("%d verifications; want 1 (the others from the cache)", verifications)
+	}
+}
