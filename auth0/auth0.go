@@ -1,80 +1,108 @@
 package auth0
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/auth0/go-jwt-middleware/v2/jwks"
 	"github.com/auth0/go-jwt-middleware/v2/validator"
-	jose "gopkg.in/go-jose/go-jose.v2"
 
 	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/jwt"
 	"github.com/typedauth/auth/scopes"
 )
 
-// Defaults of [NewTenant].
 const (
-	// DefaultCacheTTL is how long fetched signing keys are used before they
-	// are refreshed in the background (see [WithCacheTTL]).
-	DefaultCacheTTL = 5 * time.Minute
-	// DefaultUnknownKIDInterval is the least time between two downloads
-	// of the tenant's JWKS made because a token named a kid that the cached
-	// set does not hold (see [WithUnknownKIDInterval]).
-	DefaultUnknownKIDInterval = time.Minute
-	// DefaultTimeout bounds one fetch of the tenant's JWKS (see
-	// [WithTimeout]).
-	DefaultTimeout = 10 * time.Second
-	// MaxJWKSSize is the largest JWKS body, in bytes, that is read; a
-	// larger one is a key server failure (503).
-	MaxJWKSSize = 1 << 20
 	// JWKSPath is where an Auth0 tenant publishes its signing keys.
 	JWKSPath = "/.well-known/jwks.json"
+	// DefaultRefreshInterval is the time between two background downloads
+	// of the tenant's keys unless [WithKeySetOptions] says otherwise; it
+	// bounds how long a key the tenant has revoked keeps verifying tokens.
+	DefaultRefreshInterval = 5 * time.Minute
 )
 
-// Option configures [New] and [NewTenant]. Options are built by the With
-// functions of this package; other packages cannot implement it.
+// Validator validates a raw access token and returns its claims. The
+// validator of Auth0's Go SDK, [*validator.Validator], is one; so is a fake
+// in a test of a protected handler, which needs no key server:
+//
+//	type fake struct{}
+//
+//	func (fake) ValidateToken(ctx context.Context, token string) (any, error) {
+//		if token != "good" {
+//			return nil, jwt.ErrTokenExpired
+//		}
+//		return auth.Claims{"sub": "auth0|alice", "scope": "reports:read"}, nil
+//	}
+//
+// ValidateToken returns a [*validator.ValidatedClaims], as the SDK does, or
+// the claims themselves as an [auth.Claims] or a map[string]any. Its errors
+// may be the SDK's or any error matching one of the causes of package jwt
+// (such as [jwt.ErrTokenExpired]); see [New].
+type Validator interface {
+	ValidateToken(ctx context.Context, token string) (any, error)
+}
+
+// Auth verifies Auth0 access tokens. It embeds an [auth.ScopedAuth] whose
+// principal is the token's claims, so Guard, Optional, Handler, Verify,
+// Authenticate and Requires work as for any token auth, and it is an
+// [auth.Source] for [auth.Then] and [auth.AnyOf]. It is safe for concurrent
+// use if its Validator is.
+type Auth struct {
+	*auth.ScopedAuth[auth.Claims]
+	keys *jwt.RemoteKeySet // NewTenant's; nil for New
+}
+
+// KeySet returns the tenant's key set, for a readiness probe
+// (KeySet().Loaded()); nil for an Auth built by [New].
+func (a *Auth) KeySet() *jwt.RemoteKeySet { return a.keys }
+
+// Close stops the background refresh of the tenant's keys (see
+// [jwt.RemoteKeySet.Close]); the keys already loaded keep verifying. It
+// does nothing for an Auth built by [New].
+func (a *Auth) Close() error {
+	if a.keys == nil {
+		return nil
+	}
+	return a.keys.Close()
+}
+
+// Option configures [New] and [NewTenant].
 type Option interface {
+	TenantOption
 	apply(*config)
+}
+
+// TenantOption configures [NewTenant]. Every [Option] is one; the options
+// that only make sense for the validator NewTenant builds ([WithBaseURL],
+// [WithKeySetOptions], [WithAllowedClockSkew]) are TenantOptions only, so
+// that giving one to New does not compile.
+type TenantOption interface {
+	applyTenant(*config)
 }
 
 type optionFunc func(*config)
 
-func (f optionFunc) apply(c *config) { f(c) }
+func (f optionFunc) apply(c *config)       { f(c) }
+func (f optionFunc) applyTenant(c *config) { f(c) }
 
-// tenantOption configures the validator that NewTenant builds; New, which is
-// given a validator, refuses it.
-type tenantOption struct {
-	name string
-	f    func(*config)
-}
+type tenantOption func(*config)
 
-func (o tenantOption) apply(c *config) {
-	c.tenantOnly = append(c.tenantOnly, o.name)
-	o.f(c)
-}
+func (f tenantOption) applyTenant(c *config) { f(c) }
 
 type config struct {
 	scheme   auth.Scheme
 	authOpts []auth.Option
 
-	tenantOnly []string
-	baseURL    string
-	client     *http.Client
-	timeout    time.Duration
-	cacheTTL   time.Duration
-	unknownKID time.Duration
-	skew       time.Duration
+	baseURL string
+	keySet  jwt.RemoteOptions
+	skew    time.Duration
 }
 
-// WithScheme sets where the token is read from (default [auth.Bearer]), as
-// the seed's scheme argument does. A nil scheme keeps the default.
+// WithScheme sets where the token is read from (default [auth.Bearer]). A
+// nil scheme keeps the default.
 func WithScheme(s auth.Scheme) Option {
 	return optionFunc(func(c *config) {
 		if s != nil {
@@ -84,7 +112,8 @@ func WithScheme(s auth.Scheme) Option {
 }
 
 // WithAuthOptions passes options of package auth to the Auth: an error
-// writer, a challenge realm, the longest credential, a description.
+// writer (which sees the cause of every rejection, for logs), a challenge
+// realm, the longest credential, a description.
 func WithAuthOptions(opts ...auth.Option) Option {
 	opts = append([]auth.Option(nil), opts...)
 	return optionFunc(func(c *config) { c.authOpts = append(c.authOpts, opts...) })
@@ -100,71 +129,33 @@ func WithScopeValidator(v scopes.Validator) Option {
 // WithBaseURL fetches the signing keys from baseURL + [JWKSPath] instead of
 // https://DOMAIN/.well-known/jwks.json, for a custom domain in front of the
 // tenant, a proxy or a test server. The issuer that tokens must name stays
-// https://DOMAIN/. A plain http URL is accepted because the keys could be
-// served on loopback; over a network it lets anyone on the path replace the
-// keys, so use https there. Redirects are followed, to any host, but never
-// from https to plain http. For [NewTenant] only.
-func WithBaseURL(baseURL string) Option {
-	return tenantOption{name: "WithBaseURL", f: func(c *config) { c.baseURL = baseURL }}
+// https://DOMAIN/. baseURL must be https, or http on a loopback host, as
+// for every remote key set of package jwt (see
+// [jwt.RemoteOptions.InsecureAllowHTTP]).
+func WithBaseURL(baseURL string) TenantOption {
+	return tenantOption(func(c *config) { c.baseURL = baseURL })
 }
 
-// WithHTTPClient sets the client that fetches the signing keys (default: a
-// client with [DefaultTimeout]). The client is not modified: requests go
-// through a copy whose transport wraps c's, so that an HTTP error status or
-// an oversized body is a failure (503) rather than an empty key set, and
-// whose redirect policy refuses to go from https to plain http before
-// consulting c's own. Its Timeout is kept unless [WithTimeout] is given or
-// it is zero. For [NewTenant] only.
-func WithHTTPClient(c *http.Client) Option {
-	return tenantOption{name: "WithHTTPClient", f: func(cfg *config) { cfg.client = c }}
-}
-
-// WithTimeout bounds one fetch of the signing keys (default
-// [DefaultTimeout]). While a fetch is pending, requests that need the keys
-// wait for it; a fetch that times out is answered with 503. For
-// [NewTenant] only.
-func WithTimeout(d time.Duration) Option {
-	return tenantOption{name: "WithTimeout", f: func(c *config) { c.timeout = d }}
-}
-
-// WithCacheTTL sets how long fetched signing keys are used before they are
-// refreshed (default [DefaultCacheTTL]). After it, the next request triggers
-// a refresh in the background and is verified with the keys in hand; if the
-// refresh fails, the keys are dropped and the next request fetches them
-// again. A key rotated in before the TTL ends is picked up earlier, when a
-// token names it (see [WithUnknownKIDInterval]). For [NewTenant] only.
-func WithCacheTTL(d time.Duration) Option {
-	return tenantOption{name: "WithCacheTTL", f: func(c *config) { c.cacheTTL = d }}
-}
-
-// WithUnknownKIDInterval sets the least time between two downloads of the
-// tenant's JWKS made because a token's kid is not in the cached set
-// (default [DefaultUnknownKIDInterval]). Such a token makes the Auth
-// download the set again, unless it did so for an unknown kid less than d
-// ago, and verify the token against the new set: a key the tenant rotated
-// in is accepted at once rather than after [WithCacheTTL]. Concurrent
-// requests share one download; tokens with made-up kids therefore cost the
-// tenant at most one request per d, and are rejected as [ErrUnknownKey].
-// If the download fails (see [ErrKeysUnavailable]) or yields no usable
-// key, the cached keys are kept and go on verifying the tokens they sign,
-// and the request that waited for the download is answered with 503;
-// within d after it, tokens of unknown kids are rejected as unknown
-// without a download. For [NewTenant] only.
-func WithUnknownKIDInterval(d time.Duration) Option {
-	return tenantOption{name: "WithUnknownKIDInterval", f: func(c *config) { c.unknownKID = d }}
+// WithKeySetOptions configures the tenant's key set, a [jwt.RemoteKeySet]:
+// its HTTP client, refresh and unknown-kid intervals, wait, timeout and
+// size caps, whether a first download that fails is fatal, and a hook for
+// download failures. A zero RefreshInterval means
+// [DefaultRefreshInterval]; every other zero field means jwt's default.
+func WithKeySetOptions(o jwt.RemoteOptions) TenantOption {
+	return tenantOption(func(c *config) { c.keySet = o })
 }
 
 // WithAllowedClockSkew tolerates clocks that differ by up to d when
-// checking exp, nbf and iat (default 0). For [NewTenant] only.
-func WithAllowedClockSkew(d time.Duration) Option {
-	return tenantOption{name: "WithAllowedClockSkew", f: func(c *config) { c.skew = d }}
+// checking exp, nbf and iat (default 0).
+func WithAllowedClockSkew(d time.Duration) TenantOption {
+	return tenantOption(func(c *config) { c.skew = d })
 }
 
-func newConfig(opts []Option) *config {
+func newConfig[O TenantOption](opts []O) *config {
 	c := &config{scheme: auth.Bearer()}
 	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
+		if any(o) != nil {
+			o.applyTenant(c)
 		}
 	}
 	return c
@@ -179,53 +170,60 @@ var description = auth.WithDescription(auth.Description{
 	Description:  "Auth0 access token",
 })
 
-// New returns an Auth that verifies tokens with v, the validator of Auth0's
-// Go SDK, as the seed's Auth0(api_client) does. The principal is the
-// token's claims, registered and custom alike, in one map (claims["sub"]);
-// the scopes that [auth.ScopedAuth.Requires] checks are those of [Scopes].
+// New returns an Auth that verifies tokens with v: the validator of
+// Auth0's Go SDK, built by hand for other algorithms or several audiences,
+// or a fake in tests. The principal is the token's claims, registered and
+// custom alike, in one map (claims["sub"]); the scopes that
+// [auth.ScopedAuth.Requires] checks are those of [Scopes].
 //
-// Build v with [validator.WithCustomClaims]([CustomClaims]) to get the
-// custom claims; without it the principal holds the registered claims and
-// the JSON form of v's own custom claims, which costs an extra encoding per
-// request. Build it with a key func wrapped by [KeyFunc], so that a key
-// server failure is answered with 503; without it, network, timeout and JSON
-// errors are still recognised, but a key func that fails otherwise makes
-// tokens look invalid (401).
+// Build an SDK validator with [validator.WithCustomClaims]([CustomClaims])
+// to get the custom claims, and with its key func wrapped by [KeyFunc], so
+// that a key server failure is answered with 503.
 //
-// Tokens without an exp claim are rejected ([ErrNoExpiry]), whatever v
-// accepts. Rejections are [*auth.Error]s: 401 invalid_token with a fixed
-// detail for each reason (see [ErrTokenExpired] and its siblings), 503 when
-// the keys cannot be fetched. New panics if v is nil or if given an option that
-// configures the validator NewTenant builds (such as [WithBaseURL]): set
-// that up in v instead.
+// Rejections speak package jwt's language: a token rejected for a reason
+// jwt knows (expired, not yet valid, wrong issuer or audience, unknown key,
+// bad signature, malformed, malformed claims, no exp) gets the 401 jwt
+// gives for it ([jwt.Rejection]), and the error matches jwt's cause
+// ([jwt.ErrTokenExpired], …), golang-jwt's and the SDK's own. SDK errors
+// are recognised by their sentinels and types, never by their text. An
+// error recognised as none of these is a 401 "Token is invalid" matching
+// [ErrInvalidToken], with the error in its chain for the error writer (see
+// [WithAuthOptions]). Tokens without an exp claim are rejected whatever v
+// accepts; v's own [*auth.Error]s are kept as they are.
 //
-// The Auth is safe for concurrent use if v is.
-func New(v *validator.Validator, opts ...Option) *auth.ScopedAuth[auth.Claims] {
-	if v == nil {
+// Credentials for an SDK validator must look like a compact JWS (three
+// base64url parts) or are rejected as malformed before it sees them; other
+// validators get every credential the scheme reads.
+//
+// New panics if v is nil.
+func New(v Validator, opts ...Option) *Auth {
+	sdk, isSDK := v.(*validator.Validator)
+	if v == nil || isSDK && sdk == nil {
 		panic("auth0: New: nil validator")
 	}
-	c := newConfig(opts)
-	if len(c.tenantOnly) > 0 {
-		panic(fmt.Sprintf("auth0: New: %s configures the validator of NewTenant; build it into the validator given to New",
-			strings.Join(c.tenantOnly, ", ")))
-	}
-	return build(v, "", nil, c)
+	return &Auth{ScopedAuth: build(v.ValidateToken, isSDK, newConfig(opts))}
 }
 
 // NewTenant returns an Auth for the access tokens that the Auth0 tenant at
 // domain (such as "your-tenant.auth0.com", or a custom domain) issues for
-// the API audience: RS256 tokens whose iss is "https://DOMAIN/" and whose
-// aud contains audience, signed by a key of the tenant's JWKS at
-// https://DOMAIN/.well-known/jwks.json. The keys are fetched on the first
-// request by the SDK's [jwks.Provider] and cached (see [WithCacheTTL]); a
-// token whose kid is not in the cached set has them fetched again, at most
-// once per [WithUnknownKIDInterval]. Requests that arrive while a fetch is
-// pending share it. Everything else is as for [New].
+// the API audience: RS256 tokens with a kid, whose iss is "https://DOMAIN/"
+// and whose aud contains audience, signed by a key of the tenant's JWKS at
+// https://DOMAIN/.well-known/jwks.json. The SDK's validator checks them;
+// the keys come from a [jwt.RemoteKeySet], with its rules: downloaded
+// before NewTenant returns, refreshed in the background (every
+// [DefaultRefreshInterval]), kept when a download fails, downloaded again
+// (rate limited) when a token names an unknown kid, https only. Once the
+// keys have loaded, a token whose kid the tenant does not publish is a 401,
+// even while the tenant is down; 503 only while no download has ever
+// succeeded. Everything else is as for [New].
 //
-// NewTenant returns an error if domain is not a bare host name (with an
-// optional port), if audience is empty, or if an option is invalid. It
-// fetches nothing: a tenant that cannot be reached shows as 503 responses.
-func NewTenant(domain, audience string, opts ...Option) (*auth.ScopedAuth[auth.Claims], error) {
+// ctx bounds the first download and the life of the key set: cancel it,
+// or call [Auth.Close], to stop the refresh. NewTenant returns an error if
+// domain is not a bare host name (with an optional port), if audience is
+// empty, if an option is invalid, or if the first download fails (matching
+// [jwt.ErrKeySetUnavailable]) unless [jwt.RemoteOptions.AllowInitialFailure]
+// is set.
+func NewTenant(ctx context.Context, domain, audience string, opts ...TenantOption) (*Auth, error) {
 	c := newConfig(opts)
 	if err := checkDomain(domain); err != nil {
 		return nil, err
@@ -233,38 +231,39 @@ func NewTenant(domain, audience string, opts ...Option) (*auth.ScopedAuth[auth.C
 	if audience == "" {
 		return nil, errors.New("auth0: the audience is empty; give the identifier of the API")
 	}
-	issuer := &url.URL{Scheme: "https", Host: domain, Path: "/"}
-	base := issuer.String()
+	if c.skew < 0 {
+		return nil, errors.New("auth0: WithAllowedClockSkew takes a duration that is not negative")
+	}
+	issuer := (&url.URL{Scheme: "https", Host: domain, Path: "/"}).String()
+	base := issuer
 	if c.baseURL != "" {
 		u, err := url.Parse(c.baseURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
-			u.RawQuery != "" || u.Fragment != "" {
-			return nil, fmt.Errorf("auth0: WithBaseURL(%q): want an http or https URL with a host and no query", c.baseURL)
+		if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("auth0: WithBaseURL(%q): want an https URL with a host and no query", c.baseURL)
 		}
 		base = u.String()
 	}
-	jwksURL, err := url.Parse(strings.TrimSuffix(base, "/") + JWKSPath)
+	if c.keySet.RefreshInterval == 0 {
+		c.keySet.RefreshInterval = DefaultRefreshInterval
+	}
+	keys, err := jwt.NewRemoteKeySet(ctx, strings.TrimSuffix(base, "/")+JWKSPath, c.keySet)
 	if err != nil {
-		return nil, fmt.Errorf("auth0: building the JWKS URL: %w", err)
+		return nil, fmt.Errorf("auth0: the tenant's signing keys: %w", err)
 	}
-	if c.timeout < 0 || c.cacheTTL < 0 || c.unknownKID < 0 || c.skew < 0 {
-		return nil, errors.New("auth0: WithTimeout, WithCacheTTL, WithUnknownKIDInterval and WithAllowedClockSkew take durations that are not negative")
-	}
-	provider := jwks.NewProvider(issuer,
-		jwks.WithCustomJWKSURI(jwksURL),
-		jwks.WithCustomClient(fetchClient(c.client, c.timeout)))
-	keys := &tenantKeys{
-		download: provider.KeyFunc,
-		ttl:      cmp.Or(c.cacheTTL, DefaultCacheTTL),
-		interval: cmp.Or(c.unknownKID, DefaultUnknownKIDInterval),
-	}
-	v, err := validator.New(KeyFunc(keys.keyFunc), validator.RS256, issuer.String(), []string{audience},
-		validator.WithCustomClaims(CustomClaims),
-		validator.WithAllowedClockSkew(c.skew))
+	v, err := validator.New(tenantKey(keys), validator.RS256, issuer, []string{audience},
+		validator.WithCustomClaims(CustomClaims), validator.WithAllowedClockSkew(c.skew))
 	if err != nil {
+		_ = keys.Close()
 		return nil, fmt.Errorf("auth0: building the validator: %w", err)
 	}
-	return build(v, string(validator.RS256), keys.refresh, c), nil
+	validate := func(ctx context.Context, raw string) (any, error) {
+		h, err := decodeHeader(raw)
+		if err != nil {
+			return nil, err
+		}
+		return v.ValidateToken(context.WithValue(ctx, headerKey{}, h), raw)
+	}
+	return &Auth{ScopedAuth: build(validate, true, c), keys: keys}, nil
 }
 
 // checkDomain accepts a host name with an optional port, as Auth0 shows the
@@ -280,164 +279,19 @@ func checkDomain(domain string) error {
 	return nil
 }
 
-// errNoExpiry is the fixed rejection of a token without exp.
-var errNoExpiry = rejectNoExpiry.with(nil)
-
-// build wires v into a ScopedAuth. alg is the algorithm v accepts, if known.
-// refresh, if not nil, is called when no key of v's set has the token's kid
-// (go-jose then reports [jose.ErrUnsupportedKeyType]); unless it fails, the
-// token is verified once more.
-func build(v *validator.Validator, alg string, refresh func(context.Context) error, c *config) *auth.ScopedAuth[auth.Claims] {
+// build wires a validation func into a ScopedAuth; jws asks for the
+// compact JWS syntax first.
+func build(validate func(context.Context, string) (any, error), jws bool, c *config) *auth.ScopedAuth[auth.Claims] {
 	verify := func(ctx context.Context, raw string) (auth.Claims, error) {
-		if !compact(raw) {
-			return nil, errNotCompact
+		if jws && !compact(raw) {
+			return nil, rejectMalformed.Wrap(errNotCompact)
 		}
-		res, err := v.ValidateToken(ctx, raw)
-		if err != nil && refresh != nil && errors.Is(err, jose.ErrUnsupportedKeyType) {
-			if rerr := refresh(ctx); rerr != nil {
-				return nil, rejectUnavailable.with(&keyFetchError{err: rerr})
-			}
-			res, err = v.ValidateToken(ctx, raw)
-		}
+		res, err := validate(ctx, raw)
 		if err != nil {
-			return nil, classify(err, raw, alg)
+			return nil, classify(err)
 		}
-		vc, ok := res.(*validator.ValidatedClaims)
-		if !ok || vc == nil {
-			return nil, errNoClaims
-		}
-		if vc.RegisteredClaims.Expiry == 0 {
-			return nil, errNoExpiry
-		}
-		claims, err := claimsOf(vc)
-		if err != nil {
-			if errors.Is(err, ErrInvalidClaims) {
-				return nil, rejectClaims.with(err)
-			}
-			return nil, err
-		}
-		return claims, nil
+		return claimsOf(res)
 	}
 	opts := append([]auth.Option{description}, c.authOpts...)
 	return auth.NewScoped(c.scheme, verify, Scopes, opts...)
 }
-
-// fetchClient returns the client that fetches the JWKS: a copy of c (or a
-// new client) whose transport turns HTTP error statuses and oversized bodies
-// into errors.
-func fetchClient(c *http.Client, timeout time.Duration) *http.Client {
-	var fc http.Client
-	if c != nil {
-		fc = *c
-	}
-	if timeout > 0 {
-		fc.Timeout = timeout
-	} else if fc.Timeout == 0 {
-		fc.Timeout = DefaultTimeout
-	}
-	fc.Transport = &checkedTransport{base: fc.Transport}
-	fc.CheckRedirect = noDowngrade(fc.CheckRedirect)
-	return &fc
-}
-
-// maxRedirects is net/http's default limit, kept when the caller's client
-// has no CheckRedirect of its own.
-const maxRedirects = 10
-
-// errDowngrade is the cause of a 503 when a JWKS fetch over https is
-// redirected to a URL that is not https.
-var errDowngrade = errors.New("auth0: JWKS redirect from https to plain http refused")
-
-// noDowngrade returns a redirect policy that refuses to leave https once a
-// fetch has used it, then defers to next (or to net/http's limit).
-func noDowngrade(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if req.URL.Scheme != "https" {
-			for _, v := range via {
-				if v.URL.Scheme == "https" {
-					return errDowngrade
-				}
-			}
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= maxRedirects {
-			return fmt.Errorf("auth0: stopped after %d redirects", maxRedirects)
-		}
-		return nil
-	}
-}
-
-// checkedTransport fails a JWKS fetch whose response is neither 200 nor a
-// redirect, or whose body exceeds MaxJWKSSize. The SDK decodes any body it is given, and the
-// error body of a failing server may decode to an empty key set, which
-// would turn an outage into 401s.
-type checkedTransport struct {
-	base http.RoundTripper
-}
-
-// StatusError is the cause of a 503 when the tenant answered the JWKS
-// request with a status other than 200 OK or a redirect. Find it with
-// [errors.As] in the error of a rejected request.
-type StatusError struct {
-	// StatusCode is the status the key server answered with.
-	StatusCode int
-}
-
-// Error names the status the key server answered with.
-func (e *StatusError) Error() string {
-	return fmt.Sprintf("auth0: JWKS request answered with HTTP %d", e.StatusCode)
-}
-
-func (t *checkedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	base := t.base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	resp, err := base.RoundTrip(r)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 == 3 {
-		return resp, nil // the client follows redirects or fails on them
-	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, &StatusError{StatusCode: resp.StatusCode}
-	}
-	if resp.ContentLength > MaxJWKSSize {
-		resp.Body.Close()
-		return nil, errTooLarge
-	}
-	resp.Body = &limitedBody{rc: resp.Body, left: MaxJWKSSize}
-	return resp, nil
-}
-
-var errTooLarge = fmt.Errorf("auth0: JWKS larger than %d bytes", MaxJWKSSize)
-
-// limitedBody fails reads past its limit rather than truncating silently.
-type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		// Probe for one more byte: a body of exactly the limit is fine.
-		var one [1]byte
-		n, err := b.rc.Read(one[:])
-		if n > 0 {
-			return 0, errTooLarge
-		}
-		return 0, err
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *limitedBody) Close() error { return b.rc.Close() }

@@ -17,27 +17,37 @@ import (
 	"github.com/auth0/go-jwt-middleware/v2/jwks"
 	"github.com/auth0/go-jwt-middleware/v2/validator"
 	jose "gopkg.in/go-jose/go-jose.v2"
-	"gopkg.in/go-jose/go-jose.v2/jwt"
+	josejwt "gopkg.in/go-jose/go-jose.v2/jwt"
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/auth0"
+	"github.com/typedauth/auth/jwt"
 	"github.com/typedauth/auth/scopes"
 )
 
-// newAuth returns an Auth for the fake tenant tn.
-func newAuth(tb testing.TB, tn *tenant, opts ...auth0.Option) *auth.ScopedAuth[auth.Claims] {
+// newAuth returns an Auth for the fake tenant tn, closed when tb ends.
+// Options of the key set are given as ks, on top of tn's client.
+func newAuth(tb testing.TB, tn *tenant, ks jwt.RemoteOptions, opts ...auth0.TenantOption) *auth0.Auth {
 	tb.Helper()
-	opts = append([]auth0.Option{auth0.WithBaseURL(tn.srv.URL), auth0.WithHTTPClient(tn.srv.Client())}, opts...)
-	a, err := auth0.NewTenant(testDomain, testAudience, opts...)
+	a, err := newTenantAuth(tn, ks, opts...)
 	if err != nil {
 		tb.Fatalf("NewTenant: %v", err)
 	}
+	tb.Cleanup(func() { _ = a.Close() })
 	return a
+}
+
+func newTenantAuth(tn *tenant, ks jwt.RemoteOptions, opts ...auth0.TenantOption) (*auth0.Auth, error) {
+	if ks.Client == nil {
+		ks.Client = tn.srv.Client()
+	}
+	opts = append([]auth0.TenantOption{auth0.WithBaseURL(tn.srv.URL), auth0.WithKeySetOptions(ks)}, opts...)
+	return auth0.NewTenant(context.Background(), testDomain, testAudience, opts...)
 }
 
 // routes serves the claims as JSON on /me (any valid token), /reports
 // (reports:read) and /admin (admin:write).
-func routes(a *auth.ScopedAuth[auth.Claims]) http.Handler {
+func routes(a *auth0.Auth) http.Handler {
 	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(auth.MustFrom[auth.Claims](r.Context()))
@@ -97,7 +107,7 @@ func invalidToken(detail string) string {
 func TestValidToken(t *testing.T) {
 	t.Parallel()
 	tn := newTenant(t, true)
-	h := routes(newAuth(t, tn))
+	h := routes(newAuth(t, tn, jwt.RemoteOptions{}))
 	rec := serve(t, h, "/me", "Bearer "+mint(t, token{}))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status = %d; want 200 (body %s)", rec.Code, rec.Body)
@@ -129,7 +139,7 @@ func TestValidToken(t *testing.T) {
 func TestClaimsInHandler(t *testing.T) {
 	t.Parallel()
 	tn := newTenant(t, false)
-	a := newAuth(t, tn)
+	a := newAuth(t, tn, jwt.RemoteOptions{})
 	var sub any
 	h := a.Handler(func(w http.ResponseWriter, r *http.Request, c auth.Claims) { sub = c["sub"] })
 	if rec := serve(t, h, "/", "Bearer "+mint(t, token{})); rec.Code != http.StatusOK {
@@ -140,11 +150,29 @@ func TestClaimsInHandler(t *testing.T) {
 	}
 }
 
+// Details of package jwt's rejections, which auth0 shares.
+var (
+	detailExpired     = jwt.Rejection(jwt.ErrTokenExpired).Detail
+	detailNoExpiry    = jwt.Rejection(jwt.ErrTokenNoExpiration).Detail
+	detailNotValidYet = jwt.Rejection(jwt.ErrTokenNotValidYet).Detail
+	detailFuture      = jwt.Rejection(jwt.ErrTokenIssuedInFuture).Detail
+	detailSignature   = jwt.Rejection(jwt.ErrTokenSignatureInvalid).Detail
+	detailAudience    = jwt.Rejection(jwt.ErrTokenAudience).Detail
+	detailIssuer      = jwt.Rejection(jwt.ErrTokenIssuer).Detail
+	detailMalformed   = jwt.Rejection(jwt.ErrTokenMalformed).Detail
+	detailUnknownKey  = jwt.Rejection(jwt.ErrKeyNotFound).Detail
+	detailAlgorithm   = jwt.Rejection(jwt.ErrTokenAlgorithm).Detail
+	detailClaims      = jwt.Rejection(jwt.ErrTokenClaims).Detail
+	detailHeader      = jwt.Rejection(jwt.ErrTokenUnsupportedHeader).Detail
+	detailInvalid     = "Token is invalid"
+	detailUnavailable = "Credentials cannot be verified right now"
+)
+
 func TestRejections(t *testing.T) {
 	t.Parallel()
 	tn := newTenant(t, false)
-	h := routes(newAuth(t, tn))
-	a := newAuth(t, tn)
+	a := newAuth(t, tn, jwt.RemoteOptions{})
+	h := routes(a)
 	hour := time.Hour
 	now := time.Now()
 	tests := []struct {
@@ -155,51 +183,53 @@ func TestRejections(t *testing.T) {
 		goErr   error // the go-jose sentinel in the chain, if any
 	}{
 		{name: "expired", token: mint(t, token{claims: claims(map[string]any{"exp": now.Add(-hour).Unix()})}),
-			detail: auth0.DetailExpired, wantErr: auth0.ErrTokenExpired, goErr: jwt.ErrExpired},
+			detail: detailExpired, wantErr: jwt.ErrTokenExpired, goErr: josejwt.ErrExpired},
 		{name: "no expiry", token: mint(t, token{claims: claims(map[string]any{"exp": nil})}),
-			detail: auth0.DetailNoExpiry, wantErr: auth0.ErrNoExpiry},
+			detail: detailNoExpiry, wantErr: jwt.ErrTokenNoExpiration},
 		{name: "not valid yet", token: mint(t, token{claims: claims(map[string]any{"nbf": now.Add(hour).Unix()})}),
-			detail: auth0.DetailNotValidYet, wantErr: auth0.ErrTokenNotValidYet, goErr: jwt.ErrNotValidYet},
+			detail: detailNotValidYet, wantErr: jwt.ErrTokenNotValidYet, goErr: josejwt.ErrNotValidYet},
 		{name: "issued in the future", token: mint(t, token{claims: claims(map[string]any{"iat": now.Add(hour).Unix()})}),
-			detail: auth0.DetailIssuedInFuture, wantErr: auth0.ErrTokenNotValidYet, goErr: jwt.ErrIssuedInTheFuture},
+			detail: detailFuture, wantErr: jwt.ErrTokenIssuedInFuture, goErr: josejwt.ErrIssuedInTheFuture},
 		{name: "signed by another key with the same kid", token: mint(t, token{key: testKeys()[1]}),
-			detail: auth0.DetailSignature, wantErr: auth0.ErrInvalidSignature, goErr: jose.ErrCryptoFailure},
+			detail: detailSignature, wantErr: jwt.ErrTokenSignatureInvalid, goErr: jose.ErrCryptoFailure},
 		{name: "tampered payload", token: tamper(t, mint(t, token{})),
-			detail: auth0.DetailSignature, wantErr: auth0.ErrInvalidSignature, goErr: jose.ErrCryptoFailure},
+			detail: detailSignature, wantErr: jwt.ErrTokenSignatureInvalid, goErr: jose.ErrCryptoFailure},
 		{name: "wrong audience", token: mint(t, token{claims: claims(map[string]any{"aud": "https://other.example.com"})}),
-			detail: auth0.DetailAudience, wantErr: auth0.ErrInvalidAudience, goErr: jwt.ErrInvalidAudience},
+			detail: detailAudience, wantErr: jwt.ErrTokenAudience, goErr: josejwt.ErrInvalidAudience},
 		{name: "no audience", token: mint(t, token{claims: claims(map[string]any{"aud": nil})}),
-			detail: auth0.DetailAudience, wantErr: auth0.ErrInvalidAudience, goErr: jwt.ErrInvalidAudience},
+			detail: detailAudience, wantErr: jwt.ErrTokenAudience, goErr: josejwt.ErrInvalidAudience},
 		{name: "wrong issuer", token: mint(t, token{claims: claims(map[string]any{"iss": "https://evil.test/"})}),
-			detail: auth0.DetailIssuer, wantErr: auth0.ErrInvalidIssuer, goErr: jwt.ErrInvalidIssuer},
+			detail: detailIssuer, wantErr: jwt.ErrTokenIssuer, goErr: josejwt.ErrInvalidIssuer},
 		{name: "issuer without trailing slash", token: mint(t, token{claims: claims(map[string]any{"iss": "https://tenant.test"})}),
-			detail: auth0.DetailIssuer, wantErr: auth0.ErrInvalidIssuer, goErr: jwt.ErrInvalidIssuer},
+			detail: detailIssuer, wantErr: jwt.ErrTokenIssuer, goErr: josejwt.ErrInvalidIssuer},
 		{name: "unknown kid", token: mint(t, token{kid: "key-2"}),
-			detail: auth0.DetailUnknownKey, wantErr: auth0.ErrUnknownKey, goErr: jose.ErrUnsupportedKeyType},
+			detail: detailUnknownKey, wantErr: jwt.ErrKeyNotFound},
 		{name: "no kid", token: mint(t, token{kid: "-"}),
-			detail: auth0.DetailUnknownKey, wantErr: auth0.ErrUnknownKey, goErr: jose.ErrUnsupportedKeyType},
+			detail: detailUnknownKey, wantErr: jwt.ErrKeyNotFound},
 		{name: "HS256 signed with the public modulus", token: mint(t, token{alg: "HS256", hmacKey: testKeys()[0].N.Bytes()}),
-			detail: auth0.DetailAlgorithm, wantErr: auth0.ErrInvalidAlgorithm},
+			detail: detailAlgorithm, wantErr: jwt.ErrTokenAlgorithm},
 		{name: "alg none", token: mint(t, token{alg: "none"}) + "c2ln",
-			detail: auth0.DetailAlgorithm, wantErr: auth0.ErrInvalidAlgorithm},
+			detail: detailAlgorithm, wantErr: jwt.ErrTokenAlgorithm},
+		{name: "crit header", token: mint(t, token{header: map[string]any{"crit": []string{"exp"}}}),
+			detail: detailHeader, wantErr: jwt.ErrTokenUnsupportedHeader},
 		{name: "two parts", token: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0",
-			detail: auth0.DetailMalformed, wantErr: auth0.ErrMalformedToken},
+			detail: detailMalformed, wantErr: jwt.ErrTokenMalformed},
 		{name: "five parts", token: "a.b.c.d.e",
-			detail: auth0.DetailMalformed, wantErr: auth0.ErrMalformedToken},
+			detail: detailMalformed, wantErr: jwt.ErrTokenMalformed},
 		{name: "empty signature", token: mint(t, token{alg: "none"}),
-			detail: auth0.DetailMalformed, wantErr: auth0.ErrMalformedToken},
+			detail: detailMalformed, wantErr: jwt.ErrTokenMalformed},
 		{name: "header not base64", token: "a.eyJzdWIiOiJ4In0.c2ln",
-			detail: auth0.DetailMalformed, wantErr: auth0.ErrMalformedToken},
+			detail: detailMalformed, wantErr: jwt.ErrTokenMalformed},
 		{name: "header not JSON", token: b64([]byte("not json")) + ".eyJzdWIiOiJ4In0.c2ln",
-			detail: auth0.DetailMalformed, wantErr: auth0.ErrMalformedToken},
+			detail: detailMalformed, wantErr: jwt.ErrTokenMalformed},
 		{name: "payload null", token: mint(t, token{payload: []byte("null")}),
-			detail: auth0.DetailIssuer, wantErr: auth0.ErrInvalidIssuer},
+			detail: detailIssuer, wantErr: jwt.ErrTokenIssuer},
 		{name: "audience of the wrong type", token: mint(t, token{claims: claims(map[string]any{"aud": 5})}),
-			detail: auth0.DetailClaims, wantErr: auth0.ErrInvalidClaims, goErr: jwt.ErrUnmarshalAudience},
+			detail: detailClaims, wantErr: jwt.ErrTokenClaims, goErr: josejwt.ErrUnmarshalAudience},
 		{name: "duplicate claim", token: mint(t, token{payload: []byte(`{"iss":"https://evil.test/","iss":"` + testIssuer + `"}`)}),
-			detail: auth0.DetailInvalid, wantErr: auth0.ErrInvalidToken},
+			detail: detailInvalid, wantErr: auth0.ErrInvalidToken},
 		{name: "payload not JSON", token: mint(t, token{payload: []byte("{not json")}),
-			detail: auth0.DetailInvalid, wantErr: auth0.ErrInvalidToken},
+			detail: detailMalformed, wantErr: jwt.ErrTokenMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,17 +266,17 @@ func tamper(tb testing.TB, tok string) string {
 func TestNoToken(t *testing.T) {
 	t.Parallel()
 	tn := newTenant(t, false)
-	h := routes(newAuth(t, tn))
+	h := routes(newAuth(t, tn, jwt.RemoteOptions{}))
 	checkProblem(t, serve(t, h, "/me", ""), http.StatusUnauthorized, "Bearer", "Missing credentials")
-	if n := tn.fetch.Load(); n != 0 {
-		t.Errorf("JWKS fetched %d times for requests without a token; want 0", n)
+	if n := tn.fetch.Load(); n != 1 {
+		t.Errorf("JWKS fetched %d times for construction and a request without a token; want 1", n)
 	}
 }
 
 func TestScopes(t *testing.T) {
 	t.Parallel()
 	tn := newTenant(t, false)
-	h := routes(newAuth(t, tn))
+	h := routes(newAuth(t, tn, jwt.RemoteOptions{}))
 	tests := []struct {
 		name       string
 		claims     map[string]any
@@ -298,46 +328,57 @@ func TestScopes(t *testing.T) {
 	}
 }
 
+// TestKeyServerFailures: a tenant whose keys cannot be fetched makes
+// NewTenant fail, or, with AllowInitialFailure, makes requests 503 until it
+// recovers; never 401.
 func TestKeyServerFailures(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		mode  jwksMode
-		down  bool // the server is closed: connection refused
-		opts  []auth0.Option
-		cause any // a pointer to a type errors.As must find, or nil
+		name string
+		mode jwksMode
+		down bool // the server is closed: connection refused
+		ks   jwt.RemoteOptions
 	}{
 		{name: "connection refused", down: true},
-		{name: "HTTP 500", mode: jwks500, cause: new(*auth0.StatusError)},
-		{name: "HTTP 503 with a JWKS body", mode: jwks503Keys, cause: new(*auth0.StatusError)},
+		{name: "HTTP 500", mode: jwks500},
+		{name: "HTTP 503 with a JWKS body", mode: jwks503Keys},
 		{name: "not JSON", mode: jwksGarbage},
 		{name: "not a JWKS", mode: jwksNotObject},
-		{name: "timeout", mode: jwksHang, opts: []auth0.Option{auth0.WithTimeout(50 * time.Millisecond)}},
+		{name: "timeout", mode: jwksHang, ks: jwt.RemoteOptions{FetchTimeout: 500 * time.Millisecond}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tn := newTenant(t, false)
 			tn.setMode(tt.mode)
-			a := newAuth(t, tn, tt.opts...)
 			if tt.down {
 				tn.srv.Close()
 			}
+			a, err := newTenantAuth(tn, tt.ks)
+			if a != nil || !errors.Is(err, jwt.ErrKeySetUnavailable) || !errors.Is(err, auth.ErrUnavailable) ||
+				!strings.HasPrefix(err.Error(), "auth0: ") {
+				t.Fatalf("NewTenant = %v, %v; want an auth0 error matching jwt.ErrKeySetUnavailable", a, err)
+			}
+
+			// Allowed to start without keys: 503 until the tenant recovers.
+			tt.ks.AllowInitialFailure = true
+			tt.ks.UnknownKIDInterval = time.Nanosecond // every request may try again
+			a = newAuth(t, tn, tt.ks)
 			h := routes(a)
 			tok := "Bearer " + mint(t, token{})
-			checkProblem(t, serve(t, h, "/reports", tok), http.StatusServiceUnavailable, "", auth0.DetailKeysUnavailable)
+			checkProblem(t, serve(t, h, "/reports", tok), http.StatusServiceUnavailable, "", detailUnavailable)
 
 			req := httptest.NewRequest(http.MethodGet, "/", nil)
 			req.Header.Set("Authorization", tok)
-			_, err := a.Authenticate(req)
-			if !errors.Is(err, auth0.ErrKeysUnavailable) || !errors.Is(err, auth.ErrUnavailable) {
-				t.Errorf("Authenticate error %v; want ErrKeysUnavailable and auth.ErrUnavailable", err)
+			_, err = a.Authenticate(req)
+			if !errors.Is(err, jwt.ErrKeySetUnavailable) || !errors.Is(err, auth.ErrUnavailable) {
+				t.Errorf("Authenticate error %v; want jwt.ErrKeySetUnavailable and auth.ErrUnavailable", err)
 			}
 			if errors.Is(err, auth.ErrUnauthorized) {
 				t.Errorf("Authenticate error %v is an auth.ErrUnauthorized", err)
 			}
-			if tt.cause != nil && !errors.As(err, tt.cause) {
-				t.Errorf("Authenticate error %v; want a %T in its chain", err, tt.cause)
+			if a.KeySet().Loaded() {
+				t.Error("KeySet().Loaded() = true before any download succeeded")
 			}
 			if tt.down {
 				return
@@ -354,7 +395,7 @@ func TestKeyServerFailures(t *testing.T) {
 func TestKeysAreCached(t *testing.T) {
 	t.Parallel()
 	tn := newTenant(t, false)
-	h := routes(newAuth(t, tn))
+	h := routes(newAuth(t, tn, jwt.RemoteOptions{}))
 	tok := "Bearer " + mint(t, token{})
 	for i := range 5 {
 		if rec := serve(t, h, "/me", tok); rec.Code != http.StatusOK {
@@ -369,7 +410,7 @@ func TestKeysAreCached(t *testing.T) {
 func TestOversizedJWKS(t *testing.T) {
 	t.Parallel()
 	for _, chunked := range []bool{false, true} {
-		big := strings.Repeat(" ", auth0.MaxJWKSSize) + string(jwksJSON(nil))
+		big := strings.Repeat(" ", int(jwt.DefaultMaxBodyBytes)) + string(jwksJSON(nil))
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if chunked {
 				w.(http.Flusher).Flush() // no Content-Length
@@ -377,12 +418,10 @@ func TestOversizedJWKS(t *testing.T) {
 			_, _ = w.Write([]byte(big))
 		}))
 		t.Cleanup(srv.Close)
-		a, err := auth0.NewTenant(testDomain, testAudience, auth0.WithBaseURL(srv.URL))
-		if err != nil {
-			t.Fatal(err)
+		_, err := auth0.NewTenant(context.Background(), testDomain, testAudience, auth0.WithBaseURL(srv.URL))
+		if !errors.Is(err, jwt.ErrBodyTooLarge) || !errors.Is(err, jwt.ErrKeySetUnavailable) {
+			t.Errorf("chunked %v: NewTenant error %v; want jwt.ErrBodyTooLarge and jwt.ErrKeySetUnavailable", chunked, err)
 		}
-		rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{}))
-		checkProblem(t, rec, http.StatusServiceUnavailable, "", auth0.DetailKeysUnavailable)
 	}
 }
 
@@ -392,13 +431,13 @@ func TestOptions(t *testing.T) {
 	tok := mint(t, token{claims: claims(map[string]any{"exp": time.Now().Add(-30 * time.Second).Unix()})})
 
 	t.Run("clock skew", func(t *testing.T) {
-		h := routes(newAuth(t, tn, auth0.WithAllowedClockSkew(time.Minute)))
+		h := routes(newAuth(t, tn, jwt.RemoteOptions{}, auth0.WithAllowedClockSkew(time.Minute)))
 		if rec := serve(t, h, "/me", "Bearer "+tok); rec.Code != http.StatusOK {
 			t.Errorf("status = %d; want 200 within the allowed skew", rec.Code)
 		}
 	})
 	t.Run("scheme", func(t *testing.T) {
-		a := newAuth(t, tn, auth0.WithScheme(auth.Cookie("at")))
+		a := newAuth(t, tn, jwt.RemoteOptions{}, auth0.WithScheme(auth.Cookie("at")))
 		req := httptest.NewRequest(http.MethodGet, "/me", nil)
 		req.AddCookie(&http.Cookie{Name: "at", Value: mint(t, token{})})
 		rec := httptest.NewRecorder()
@@ -409,18 +448,18 @@ func TestOptions(t *testing.T) {
 	})
 	t.Run("scope validator", func(t *testing.T) {
 		simple := auth0.WithScopeValidator(scopes.Simple{})
-		h := routes(newAuth(t, tn, simple))
+		h := routes(newAuth(t, tn, jwt.RemoteOptions{}, simple))
 		rec := serve(t, h, "/reports", "Bearer "+mint(t, token{claims: claims(map[string]any{"scope": "reports:edit"})}))
 		if rec.Code != http.StatusForbidden {
 			t.Errorf("status = %d; want 403: the verbatim validator does not imply read from edit", rec.Code)
 		}
 	})
 	t.Run("auth options", func(t *testing.T) {
-		h := routes(newAuth(t, tn, auth0.WithAuthOptions(auth.WithChallenge("Bearer", "api"))))
+		h := routes(newAuth(t, tn, jwt.RemoteOptions{}, auth0.WithAuthOptions(auth.WithChallenge("Bearer", "api"))))
 		checkProblem(t, serve(t, h, "/me", ""), http.StatusUnauthorized, `Bearer realm="api"`, "Missing credentials")
 	})
 	t.Run("description", func(t *testing.T) {
-		if got := newAuth(t, tn).Description(); got.Scheme != "bearer" || got.BearerFormat != "JWT" {
+		if got := newAuth(t, tn, jwt.RemoteOptions{}).Description(); got.Scheme != "bearer" || got.BearerFormat != "JWT" {
 			t.Errorf("Description() = %+v; want bearer JWT", got)
 		}
 	})
@@ -428,36 +467,55 @@ func TestOptions(t *testing.T) {
 
 func TestNewTenantErrors(t *testing.T) {
 	t.Parallel()
+	tn := newTenant(t, false)
 	tests := []struct {
 		name, domain, audience string
-		opts                   []auth0.Option
+		opts                   []auth0.TenantOption
+		is                     error // errors.Is must hold, when set
 	}{
 		{name: "empty domain", audience: testAudience},
 		{name: "URL as domain", domain: "https://tenant.test/", audience: testAudience},
 		{name: "domain with path", domain: "tenant.test/x", audience: testAudience},
 		{name: "domain with user", domain: "u@tenant.test", audience: testAudience},
 		{name: "empty audience", domain: testDomain},
-		{name: "base URL without scheme", domain: testDomain, audience: testAudience, opts: []auth0.Option{auth0.WithBaseURL("tenant.test")}},
-		{name: "base URL of another scheme", domain: testDomain, audience: testAudience, opts: []auth0.Option{auth0.WithBaseURL("ftp://tenant.test")}},
-		{name: "base URL with query", domain: testDomain, audience: testAudience, opts: []auth0.Option{auth0.WithBaseURL("https://tenant.test/?a=b")}},
-		{name: "negative timeout", domain: testDomain, audience: testAudience, opts: []auth0.Option{auth0.WithTimeout(-time.Second)}},
-		{name: "negative unknown kid interval", domain: testDomain, audience: testAudience, opts: []auth0.Option{auth0.WithUnknownKIDInterval(-time.Second)}},
+		{name: "base URL without scheme", domain: testDomain, audience: testAudience, opts: []auth0.TenantOption{auth0.WithBaseURL("tenant.test")}},
+		{name: "base URL of another scheme", domain: testDomain, audience: testAudience,
+			opts: []auth0.TenantOption{auth0.WithBaseURL("ftp://tenant.test")}, is: jwt.ErrInsecureURL},
+		{name: "http base URL to a host that is not loopback", domain: testDomain, audience: testAudience,
+			opts: []auth0.TenantOption{auth0.WithBaseURL("http://tenant.test")}, is: jwt.ErrInsecureURL},
+		{name: "http base URL to a private address", domain: testDomain, audience: testAudience,
+			opts: []auth0.TenantOption{auth0.WithBaseURL("http://10.0.0.1:8080")}, is: jwt.ErrInsecureURL},
+		{name: "base URL with query", domain: testDomain, audience: testAudience, opts: []auth0.TenantOption{auth0.WithBaseURL("https://tenant.test/?a=b")}},
+		{name: "negative timeout", domain: testDomain, audience: testAudience,
+			opts: []auth0.TenantOption{auth0.WithBaseURL(tn.srv.URL), auth0.WithKeySetOptions(jwt.RemoteOptions{FetchTimeout: -time.Second})}},
+		{name: "negative unknown kid interval", domain: testDomain, audience: testAudience,
+			opts: []auth0.TenantOption{auth0.WithBaseURL(tn.srv.URL), auth0.WithKeySetOptions(jwt.RemoteOptions{UnknownKIDInterval: -time.Second})}},
+		{name: "negative clock skew", domain: testDomain, audience: testAudience,
+			opts: []auth0.TenantOption{auth0.WithBaseURL(tn.srv.URL), auth0.WithAllowedClockSkew(-time.Second)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a, err := auth0.NewTenant(tt.domain, tt.audience, tt.opts...)
+			a, err := auth0.NewTenant(context.Background(), tt.domain, tt.audience, tt.opts...)
 			if err == nil || a != nil {
 				t.Fatalf("NewTenant(%q, %q) = %v, %v; want an error", tt.domain, tt.audience, a, err)
 			}
 			if !strings.HasPrefix(err.Error(), "auth0: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %v; want errors.Is(err, %v)", err, tt.is)
+			}
 		})
 	}
-	if _, err := auth0.NewTenant("tenant.test:8443", testAudience); err != nil {
-		t.Errorf("NewTenant with a port: %v", err)
+	if tn.fetch.Load() != 0 {
+		t.Errorf("the tenant was asked %d times for its keys by invalid configurations; want 0", tn.fetch.Load())
 	}
+	a, err := auth0.NewTenant(context.Background(), "tenant.test:8443", testAudience, auth0.WithBaseURL(tn.srv.URL))
+	if err != nil {
+		t.Fatalf("NewTenant with a port: %v", err)
+	}
+	_ = a.Close()
 }
 
 // validatorFor builds an SDK validator for tn by hand, as users of New do.
@@ -563,44 +621,67 @@ func TestNewBadCustomClaimIsNotAnOutage(t *testing.T) {
 	}
 }
 
+// TestNewKeyServerDown: with a key func wrapped by KeyFunc, a key server
+// failure is a 503. A bare key func's network errors are recognised by
+// type; its other errors cannot be told from the token's (the SDK gives
+// them no sentinel), so they are a 401 "Token is invalid" whose cause
+// reaches the error writer.
 func TestNewKeyServerDown(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		wrap bool // the key func is wrapped by auth0.KeyFunc
-		mode jwksMode
-		down bool
+		name   string
+		wrap   bool // the key func is wrapped by auth0.KeyFunc
+		mode   jwksMode
+		down   bool
+		status int
 	}{
-		{name: "KeyFunc, refused", wrap: true, down: true},
-		{name: "KeyFunc, not JSON", wrap: true, mode: jwksGarbage},
-		{name: "bare key func, refused", down: true},
-		{name: "bare key func, not JSON", mode: jwksGarbage},
-		{name: "bare key func, not a JWKS", mode: jwksNotObject},
+		{name: "KeyFunc, refused", wrap: true, down: true, status: http.StatusServiceUnavailable},
+		{name: "KeyFunc, not JSON", wrap: true, mode: jwksGarbage, status: http.StatusServiceUnavailable},
+		{name: "KeyFunc, not a JWKS", wrap: true, mode: jwksNotObject, status: http.StatusServiceUnavailable},
+		{name: "bare key func, refused", down: true, status: http.StatusServiceUnavailable},
+		{name: "bare key func, not JSON", mode: jwksGarbage, status: http.StatusUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tn := newTenant(t, false)
 			tn.setMode(tt.mode)
-			a := auth0.New(validatorFor(t, tn, tt.wrap, validator.WithCustomClaims(auth0.CustomClaims)))
+			var logged error
+			a := auth0.New(validatorFor(t, tn, tt.wrap, validator.WithCustomClaims(auth0.CustomClaims)),
+				auth0.WithAuthOptions(auth.WithErrorWriter(func(w http.ResponseWriter, r *http.Request, e *auth.Error) {
+					logged = e
+					auth.WriteError(w, r, e)
+				})))
 			if tt.down {
 				tn.srv.Close()
 			}
 			rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{}))
-			checkProblem(t, rec, http.StatusServiceUnavailable, "", auth0.DetailKeysUnavailable)
+			if tt.status == http.StatusServiceUnavailable {
+				checkProblem(t, rec, http.StatusServiceUnavailable, "", detailUnavailable)
+				if !errors.Is(logged, jwt.ErrKeySetUnavailable) {
+					t.Errorf("error writer got %v; want jwt.ErrKeySetUnavailable", logged)
+				}
+				return
+			}
+			checkProblem(t, rec, http.StatusUnauthorized, invalidToken(detailInvalid), detailInvalid)
+			var syntax *json.SyntaxError
+			if !errors.Is(logged, auth0.ErrInvalidToken) || !errors.As(logged, &syntax) {
+				t.Errorf("error writer got %v; want auth0.ErrInvalidToken and the key func's *json.SyntaxError", logged)
+			}
 		})
 	}
 }
 
+// TestNewPanics: New refuses a nil validator, KeyFunc a nil func. Tenant
+// options cannot be given to New: they are not Options (a compile error).
 func TestNewPanics(t *testing.T) {
 	t.Parallel()
-	tn := newTenant(t, false)
 	tests := []struct {
 		name string
 		call func()
 	}{
 		{name: "nil validator", call: func() { auth0.New(nil) }},
-		{name: "tenant option", call: func() { auth0.New(validatorFor(t, tn, true), auth0.WithBaseURL(tn.srv.URL)) }},
+		{name: "nil SDK validator", call: func() { auth0.New((*validator.Validator)(nil)) }},
 		{name: "nil key func", call: func() { auth0.KeyFunc(nil) }},
 	}
 	for _, tt := range tests {
@@ -613,6 +694,16 @@ func TestNewPanics(t *testing.T) {
 			tt.call()
 		})
 	}
+	for name, o := range map[string]any{
+		"WithBaseURL":          auth0.WithBaseURL("https://tenant.test"),
+		"WithKeySetOptions":    auth0.WithKeySetOptions(jwt.RemoteOptions{}),
+		"WithAllowedClockSkew": auth0.WithAllowedClockSkew(time.Second),
+	} {
+		if _, ok := o.(auth0.Option); ok {
+			t.Errorf("%s is an auth0.Option: New would accept it", name)
+		}
+	}
+	var _ auth0.TenantOption = auth0.WithScheme(auth.Bearer()) // every Option is a TenantOption
 }
 
 func TestScopesFunc(t *testing.T) {
@@ -637,98 +728,103 @@ func TestScopesFunc(t *testing.T) {
 	}
 }
 
-// TestConcurrentFirstFetch sends requests while the first JWKS fetch is
-// pending: they share it rather than each fetching in turn.
+// TestConcurrentFirstFetch: requests that arrive while no key set has
+// loaded share one download rather than each fetching in turn.
 func TestConcurrentFirstFetch(t *testing.T) {
 	t.Parallel()
-	gate := make(chan struct{})
-	tn := newGatedTenant(t, false, gate)
-	h := routes(newAuth(t, tn))
+	tn := newTenant(t, false)
+	tn.setMode(jwks500)
+	// The background retry waits an hour: only requests download.
+	a := newAuth(t, tn, jwt.RemoteOptions{AllowInitialFailure: true, RefreshInterval: time.Hour, MissWait: time.Minute})
+	h := routes(a)
+	release := tn.hold()
+	t.Cleanup(release)
+	tn.setMode(jwksOK)
 	tok := "Bearer " + mint(t, token{})
 	const n = 8
 	codes := make(chan int, n)
 	for range n {
 		go func() { codes <- serve(t, h, "/me", tok).Code }()
 	}
-	for tn.fetch.Load() == 0 {
-		runtime.Gosched() // until the first fetch reached the tenant
+	for tn.fetch.Load() < 2 {
+		runtime.Gosched() // until the download reached the tenant
 	}
-	close(gate)
+	release()
 	for range n {
 		if code := <-codes; code != http.StatusOK {
 			t.Errorf("status = %d; want 200", code)
 		}
 	}
-	if got := tn.fetch.Load(); got != 1 {
-		t.Errorf("JWKS fetched %d times for %d concurrent requests; want 1", got, n)
+	if got := tn.fetch.Load(); got != 2 {
+		t.Errorf("JWKS fetched %d times for construction and %d concurrent requests; want 2", got, n)
 	}
 }
 
 // TestRequestGivesUpWaiting checks that a request whose context ends while
-// the key server hangs is answered at once with 503.
+// the key server hangs, before any key set has loaded, is answered at once
+// with 503.
 func TestRequestGivesUpWaiting(t *testing.T) {
 	t.Parallel()
-	gate := make(chan struct{})
-	tn := newGatedTenant(t, false, gate)
-	t.Cleanup(func() { close(gate) }) // before the tenant closes
-	a := newAuth(t, tn)
+	tn := newTenant(t, false)
+	tn.setMode(jwks500)
+	a := newAuth(t, tn, jwt.RemoteOptions{AllowInitialFailure: true, RefreshInterval: time.Hour, MissWait: time.Hour})
+	release := tn.hold()
+	t.Cleanup(release) // before the tenant closes
 	ctx, cancel := context.WithCancel(context.Background())
 	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
 	req.Header.Set("Authorization", "Bearer "+mint(t, token{}))
 	go func() {
-		for tn.fetch.Load() == 0 {
+		for tn.fetch.Load() < 2 {
 			runtime.Gosched()
 		}
 		cancel()
 	}()
 	_, err := a.Authenticate(req)
-	if !errors.Is(err, auth0.ErrKeysUnavailable) || !errors.Is(err, context.Canceled) {
-		t.Errorf("Authenticate error %v; want ErrKeysUnavailable and context.Canceled", err)
+	if !errors.Is(err, jwt.ErrKeySetUnavailable) || auth.StatusOf(err) != http.StatusServiceUnavailable {
+		t.Errorf("Authenticate error %v; want a 503 matching jwt.ErrKeySetUnavailable", err)
 	}
 }
 
+// TestJWKSRedirect: an https key server may redirect to another https one.
 func TestJWKSRedirect(t *testing.T) {
 	t.Parallel()
-	tn := newTenant(t, false)
-	front := httptest.NewServer(http.RedirectHandler(tn.srv.URL+auth0.JWKSPath, http.StatusFound))
+	tlsTenant := newTenant(t, true)
+	front := httptest.NewTLSServer(http.RedirectHandler(tlsTenant.srv.URL+auth0.JWKSPath, http.StatusFound))
 	t.Cleanup(front.Close)
-	a, err := auth0.NewTenant(testDomain, testAudience, auth0.WithBaseURL(front.URL))
+	a, err := auth0.NewTenant(context.Background(), testDomain, testAudience, auth0.WithBaseURL(front.URL),
+		auth0.WithKeySetOptions(jwt.RemoteOptions{Client: tlsTenant.srv.Client()}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = a.Close() })
 	if rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{})); rec.Code != http.StatusOK {
-		t.Errorf("status = %d; want 200 with the JWKS behind a redirect (body %s)", rec.Code, rec.Body)
+		t.Errorf("status = %d; want 200 with the JWKS behind an https redirect (body %s)", rec.Code, rec.Body)
 	}
 }
 
-// TestJWKSRedirectToHTTPIsRefused: a key server reached over https cannot
-// hand the fetch to plain http, where anyone on the path could swap the
-// keys. The fetch fails (503) rather than trusting what http serves.
+// TestJWKSRedirectToHTTPIsRefused: a key server cannot hand the fetch to
+// plain http, where anyone on the path could swap the keys, even on
+// loopback and even from http. The fetch fails rather than trusting what
+// http serves.
 func TestJWKSRedirectToHTTPIsRefused(t *testing.T) {
 	t.Parallel()
-	tn := newTenant(t, false) // plain http
-	front := httptest.NewTLSServer(http.RedirectHandler(tn.srv.URL+auth0.JWKSPath, http.StatusFound))
-	t.Cleanup(front.Close)
-	a, err := auth0.NewTenant(testDomain, testAudience, auth0.WithBaseURL(front.URL), auth0.WithHTTPClient(front.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{}))
-	checkProblem(t, rec, http.StatusServiceUnavailable, "", auth0.DetailKeysUnavailable)
-	if n := tn.fetch.Load(); n != 0 {
-		t.Errorf("the http key server was asked %d times; want 0", n)
-	}
-
-	// An https key server behind an https redirect is fine.
-	tlsTenant := newTenant(t, true)
-	front2 := httptest.NewTLSServer(http.RedirectHandler(tlsTenant.srv.URL+auth0.JWKSPath, http.StatusFound))
-	t.Cleanup(front2.Close)
-	a, err = auth0.NewTenant(testDomain, testAudience, auth0.WithBaseURL(front2.URL), auth0.WithHTTPClient(tlsTenant.srv.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{})); rec.Code != http.StatusOK {
-		t.Errorf("https to https redirect: status = %d; want 200 (body %s)", rec.Code, rec.Body)
+	for _, tls := range []bool{true, false} {
+		tn := newTenant(t, false) // plain http
+		redirect := http.RedirectHandler(tn.srv.URL+auth0.JWKSPath, http.StatusFound)
+		front := httptest.NewServer(redirect)
+		if tls {
+			front.Close()
+			front = httptest.NewTLSServer(redirect)
+		}
+		t.Cleanup(front.Close)
+		_, err := auth0.NewTenant(context.Background(), testDomain, testAudience, auth0.WithBaseURL(front.URL),
+			auth0.WithKeySetOptions(jwt.RemoteOptions{Client: front.Client()}))
+		if !errors.Is(err, jwt.ErrInsecureURL) || !errors.Is(err, jwt.ErrKeySetUnavailable) {
+			t.Errorf("tls %v: NewTenant error %v; want jwt.ErrInsecureURL and jwt.ErrKeySetUnavailable", tls, err)
+		}
+		if n := tn.fetch.Load(); n != 0 {
+			t.Errorf("tls %v: the http key server was asked %d times; want 0", tls, n)
+		}
 	}
 }
 
@@ -747,14 +843,15 @@ func TestWeakTenantKeyIsNotUsed(t *testing.T) {
 		_, _ = w.Write(body)
 	}))
 	t.Cleanup(srv.Close)
-	a, err := auth0.NewTenant(testDomain, testAudience, auth0.WithBaseURL(srv.URL))
+	a, err := auth0.NewTenant(context.Background(), testDomain, testAudience, auth0.WithBaseURL(srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = a.Close() })
 	h := routes(a)
 	for range 2 { // the second time from the cache
 		rec := serve(t, h, "/me", "Bearer "+mint(t, token{kid: "weak", key: weak}))
-		checkProblem(t, rec, http.StatusUnauthorized, invalidToken(auth0.DetailUnknownKey), auth0.DetailUnknownKey)
+		checkProblem(t, rec, http.StatusUnauthorized, invalidToken(detailUnknownKey), detailUnknownKey)
 		if rec := serve(t, h, "/me", "Bearer "+mint(t, token{})); rec.Code != http.StatusOK {
 			t.Errorf("strong key: status = %d; want 200 (body %s)", rec.Code, rec.Body)
 		}
@@ -762,9 +859,9 @@ func TestWeakTenantKeyIsNotUsed(t *testing.T) {
 }
 
 // TestEmptyTenantKeySetIsAnOutage: a JWKS without a usable key (an empty
-// set, an object without keys, only weak keys) says nothing about the
-// token: it is answered as a key server failure (503), not as a token
-// signed by an unknown key (401).
+// set, only weak keys) says nothing about the token: it is a key server
+// failure, not a set against which tokens are unknown. An object without
+// keys is not a JWKS at all.
 func TestEmptyTenantKeySetIsAnOutage(t *testing.T) {
 	t.Parallel()
 	weak, err := rsa.GenerateKey(rand.Reader, 1024)
@@ -787,12 +884,10 @@ func TestEmptyTenantKeySetIsAnOutage(t *testing.T) {
 				_, _ = w.Write(tt.body)
 			}))
 			t.Cleanup(srv.Close)
-			a, err := auth0.NewTenant(testDomain, testAudience, auth0.WithBaseURL(srv.URL))
-			if err != nil {
-				t.Fatal(err)
+			_, err := auth0.NewTenant(context.Background(), testDomain, testAudience, auth0.WithBaseURL(srv.URL))
+			if !errors.Is(err, jwt.ErrKeySetUnavailable) {
+				t.Errorf("NewTenant error %v; want jwt.ErrKeySetUnavailable", err)
 			}
-			rec := serve(t, routes(a), "/me", "Bearer "+mint(t, token{}))
-			checkProblem(t, rec, http.StatusServiceUnavailable, "", auth0.DetailKeysUnavailable)
 		})
 	}
 }

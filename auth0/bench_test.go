@@ -9,6 +9,7 @@ import (
 	"github.com/auth0/go-jwt-middleware/v2/validator"
 
 	"github.com/typedauth/auth/auth0"
+	"github.com/typedauth/auth/jwt"
 )
 
 // The benchmarks compare, in one run, the SDK's own ValidateToken with the
@@ -43,7 +44,7 @@ func BenchmarkValidateToken(b *testing.B) {
 
 func BenchmarkGuard(b *testing.B) {
 	tn := newTenant(b, false)
-	a := newAuth(b, tn)
+	a := newAuth(b, tn, jwt.RemoteOptions{})
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
 	for _, bc := range []struct {
 		name string
@@ -72,7 +73,7 @@ func BenchmarkGuard(b *testing.B) {
 
 func BenchmarkReject(b *testing.B) {
 	tn := newTenant(b, false)
-	h := newAuth(b, tn).Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	h := newAuth(b, tn, jwt.RemoteOptions{}).Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	for _, bc := range []struct{ name, token string }{
 		{name: "malformed", token: "not-a-jwt"},
 		{name: "bad signature", token: mint(b, token{key: testKeys()[1]})},

@@ -10,6 +10,7 @@ import (
 	"github.com/auth0/go-jwt-middleware/v2/validator"
 
 	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/jwt"
 	"github.com/typedauth/auth/scopes"
 )
 
@@ -23,7 +24,7 @@ import (
 //
 // The payload is decoded once, by the validator, after the signature has
 // been verified. Its Validate method rejects a payload that is not a JSON
-// object with an error matching [ErrInvalidClaims].
+// object with an error matching [jwt.ErrTokenClaims].
 func CustomClaims() validator.CustomClaims { return new(claimSet) }
 
 // claimSet is the CustomClaims of this package: the whole payload as a map.
@@ -38,15 +39,15 @@ var _ validator.CustomClaims = (*claimSet)(nil)
 func (c *claimSet) UnmarshalJSON(b []byte) error {
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidClaims, err)
+		return fmt.Errorf("%w: %w", jwt.ErrTokenClaims, err)
 	}
 	c.m = m
 	return nil
 }
 
-var errNotObject = fmt.Errorf("%w: the payload is not a JSON object", ErrInvalidClaims)
+var errNotObject = fmt.Errorf("%w: the payload is not a JSON object", jwt.ErrTokenClaims)
 
-// Validate reports an error matching [ErrInvalidClaims] when the payload was
+// Validate reports an error matching [jwt.ErrTokenClaims] when the payload was
 // not a JSON object ("null", for instance).
 func (c *claimSet) Validate(context.Context) error {
 	if c.m == nil {
@@ -55,15 +56,34 @@ func (c *claimSet) Validate(context.Context) error {
 	return nil
 }
 
-// claimsOf flattens what the validator returned into one map. With the
-// claims of [CustomClaims] it is the decoded payload itself; otherwise the
+// claimsOf turns what a validator returned into the principal: the
+// claims of a map as they are, or those of the SDK's
+// [*validator.ValidatedClaims] flattened into one map. With the claims of
+// [CustomClaims] that is the decoded payload itself; otherwise the
 // registered claims are laid over the JSON form of the caller's custom
 // claims (if any), with the types JSON decoding gives: strings, float64
-// times and a []any audience.
-func claimsOf(vc *validator.ValidatedClaims) (auth.Claims, error) {
+// times and a []any audience. SDK claims without exp are rejected.
+func claimsOf(res any) (auth.Claims, error) {
+	switch r := res.(type) {
+	case auth.Claims: // a map[string]any
+		if r != nil {
+			return r, nil
+		}
+	case *validator.ValidatedClaims:
+		if r != nil {
+			return flatten(r)
+		}
+	}
+	return nil, fmt.Errorf("auth0: the validator returned %T, not claims", res) // 500: a broken validator
+}
+
+func flatten(vc *validator.ValidatedClaims) (auth.Claims, error) {
+	if vc.RegisteredClaims.Expiry == 0 {
+		return nil, rejectNoExpiration.Wrap(errNoExp)
+	}
 	if cs, ok := vc.CustomClaims.(*claimSet); ok {
 		if cs.m == nil {
-			return nil, errNotObject
+			return nil, rejectClaims.Wrap(errNotObject)
 		}
 		return cs.m, nil
 	}
@@ -107,9 +127,10 @@ func claimsOf(vc *validator.ValidatedClaims) (auth.Claims, error) {
 	return m, nil
 }
 
-// errNoClaims is the internal failure of a validator that returned something
-// other than *validator.ValidatedClaims; it cannot happen with the SDK.
-var errNoClaims = errors.New("auth0: the validator returned no *validator.ValidatedClaims")
+// errNoExp is the cause of the rejection of a token without exp: RFC 9068
+// requires one in access tokens, and Auth0 always sets it; the SDK would
+// accept a token without one forever.
+var errNoExp = errors.New("auth0: the token has no exp claim")
 
 // Scopes returns the scopes an Auth0 access token grants: those of its
 // space-delimited "scope" claim together with those of its "permissions"

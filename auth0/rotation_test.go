@@ -10,13 +10,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/typedauth/auth"
-	"github.com/typedauth/auth/auth0"
+	"github.com/typedauth/auth/jwt"
 )
 
 // withKid returns tok with its header naming kid. The signature no longer
@@ -28,7 +29,8 @@ func withKid(tb testing.TB, tok, kid string) string {
 	return header + tok[strings.IndexByte(tok, '.'):]
 }
 
-// warm sends a valid token so that the tenant's keys are cached.
+// warm sends a valid token, checking that the keys NewTenant downloaded
+// serve it without another download.
 func warm(tb testing.TB, h http.Handler, tn *tenant) {
 	tb.Helper()
 	if rec := serve(tb, h, "/me", "Bearer "+mint(tb, token{})); rec.Code != http.StatusOK {
@@ -55,7 +57,7 @@ func TestRotatedKeyIsPickedUp(t *testing.T) {
 		t.Run(fmt.Sprintf("tls=%v", tls), func(t *testing.T) {
 			t.Parallel()
 			tn := newTenant(t, tls)
-			h := routes(newAuth(t, tn))
+			h := routes(newAuth(t, tn, jwt.RemoteOptions{}))
 			warm(t, h, tn)
 
 			tn.publish(map[string]*rsa.PublicKey{testKid: &testKeys()[0].PublicKey, "key-2": &testKeys()[1].PublicKey})
@@ -74,7 +76,7 @@ func TestRotatedKeyIsPickedUp(t *testing.T) {
 			// A token of the new kid signed by another key is still refused.
 			forged := mint(t, token{kid: "key-2", key: testKeys()[0]})
 			checkProblem(t, serve(t, h, "/me", "Bearer "+forged), http.StatusUnauthorized,
-				invalidToken(auth0.DetailSignature), auth0.DetailSignature)
+				invalidToken(detailSignature), detailSignature)
 			checkFetches(t, tn, 2, "after a bad signature")
 		})
 	}
@@ -85,7 +87,7 @@ func TestRotatedKeyIsPickedUp(t *testing.T) {
 func TestUnknownKIDStorm(t *testing.T) {
 	t.Parallel()
 	tn := newTenant(t, false)
-	a := newAuth(t, tn)
+	a := newAuth(t, tn, jwt.RemoteOptions{})
 	h := routes(a)
 	warm(t, h, tn)
 
@@ -109,9 +111,9 @@ func TestUnknownKIDStorm(t *testing.T) {
 	release()
 	wg.Wait()
 	for i, rec := range recs {
-		if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != invalidToken(auth0.DetailUnknownKey) {
+		if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != invalidToken(detailUnknownKey) {
 			t.Fatalf("request %d: status = %d, WWW-Authenticate = %q; want 401 %q", i, rec.Code,
-				rec.Header().Get("WWW-Authenticate"), invalidToken(auth0.DetailUnknownKey))
+				rec.Header().Get("WWW-Authenticate"), invalidToken(detailUnknownKey))
 		}
 	}
 	checkFetches(t, tn, 2, fmt.Sprintf("after %d unknown kids", n))
@@ -129,26 +131,26 @@ func TestUnknownKIDRateLimit(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		opts []auth0.Option
+		ks   jwt.RemoteOptions
 		// wantStatus and wantFetches are those of the second unknown kid,
 		// which the tenant has published by then.
 		wantStatus  int
 		wantFetches int32
 	}{
 		{name: "default interval", wantStatus: http.StatusUnauthorized, wantFetches: 2},
-		{name: "an hour", opts: []auth0.Option{auth0.WithUnknownKIDInterval(time.Hour)}, wantStatus: http.StatusUnauthorized, wantFetches: 2},
-		{name: "a nanosecond", opts: []auth0.Option{auth0.WithUnknownKIDInterval(time.Nanosecond)}, wantStatus: http.StatusOK, wantFetches: 3},
+		{name: "an hour", ks: jwt.RemoteOptions{UnknownKIDInterval: time.Hour}, wantStatus: http.StatusUnauthorized, wantFetches: 2},
+		{name: "a nanosecond", ks: jwt.RemoteOptions{UnknownKIDInterval: time.Nanosecond}, wantStatus: http.StatusOK, wantFetches: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tn := newTenant(t, false)
-			h := routes(newAuth(t, tn, tt.opts...))
+			h := routes(newAuth(t, tn, tt.ks))
 			warm(t, h, tn)
 
 			first := mint(t, token{kid: "key-2", key: testKeys()[1]})
 			checkProblem(t, serve(t, h, "/me", "Bearer "+first), http.StatusUnauthorized,
-				invalidToken(auth0.DetailUnknownKey), auth0.DetailUnknownKey)
+				invalidToken(detailUnknownKey), detailUnknownKey)
 			checkFetches(t, tn, 2, "after the first unknown kid")
 
 			tn.publish(map[string]*rsa.PublicKey{testKid: &testKeys()[0].PublicKey, "key-3": &testKeys()[1].PublicKey})
@@ -163,8 +165,10 @@ func TestUnknownKIDRateLimit(t *testing.T) {
 }
 
 // TestUnknownKIDRefetchFails: when the download made for an unknown kid
-// fails, that token is answered with 503, and tokens of the cached keys
-// keep being accepted. Once the tenant recovers, the new key is picked up.
+// fails, that token is still a 401 (the keys loaded before say it is
+// unknown), the failure reaches the key set's OnError hook, and tokens of
+// the cached keys keep being accepted. Once the tenant recovers, the new
+// key is picked up.
 func TestUnknownKIDRefetchFails(t *testing.T) {
 	t.Parallel()
 	weak, err := rsa.GenerateKey(rand.Reader, 1024)
@@ -176,7 +180,7 @@ func TestUnknownKIDRefetchFails(t *testing.T) {
 		mode    jwksMode
 		publish map[string]*rsa.PublicKey // when not nil, published instead of a failing mode
 		down    bool                      // the tenant is closed: connection refused
-		timeout bool                      // the cause must be a timeout
+		timeout bool                      // the reported failure must be a timeout
 	}{
 		{name: "HTTP 500", mode: jwks500},
 		{name: "HTTP 503 with a JWKS body", mode: jwks503Keys},
@@ -191,8 +195,11 @@ func TestUnknownKIDRefetchFails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tn := newTenant(t, false)
+			var mu sync.Mutex
+			var reported []error
 			// Without a rate limit, every unknown kid below downloads.
-			a := newAuth(t, tn, auth0.WithUnknownKIDInterval(time.Nanosecond), auth0.WithTimeout(100*time.Millisecond))
+			a := newAuth(t, tn, jwt.RemoteOptions{UnknownKIDInterval: time.Nanosecond, FetchTimeout: time.Second,
+				OnError: func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }})
 			h := routes(a)
 			warm(t, h, tn)
 
@@ -205,17 +212,25 @@ func TestUnknownKIDRefetchFails(t *testing.T) {
 				tn.setMode(tt.mode)
 			}
 			unknown := "Bearer " + mint(t, token{kid: "key-2", key: testKeys()[1]})
-			checkProblem(t, serve(t, h, "/me", unknown), http.StatusServiceUnavailable, "", auth0.DetailKeysUnavailable)
+			checkProblem(t, serve(t, h, "/me", unknown), http.StatusUnauthorized, invalidToken(detailUnknownKey), detailUnknownKey)
 
 			req := httptest.NewRequest(http.MethodGet, "/", nil)
 			req.Header.Set("Authorization", unknown)
 			_, err := a.Authenticate(req)
-			if !errors.Is(err, auth0.ErrKeysUnavailable) || !errors.Is(err, auth.ErrUnavailable) || errors.Is(err, auth.ErrUnauthorized) {
-				t.Errorf("Authenticate error %v; want ErrKeysUnavailable and auth.ErrUnavailable, not auth.ErrUnauthorized", err)
+			if !errors.Is(err, jwt.ErrKeyNotFound) || errors.Is(err, auth.ErrUnavailable) {
+				t.Errorf("Authenticate error %v; want jwt.ErrKeyNotFound, not auth.ErrUnavailable", err)
+			}
+			mu.Lock()
+			got := slices.Clone(reported)
+			mu.Unlock()
+			if len(got) == 0 {
+				t.Error("the failed downloads were not reported to OnError")
 			}
 			var netErr net.Error
-			if tt.timeout && !(errors.As(err, &netErr) && netErr.Timeout()) {
-				t.Errorf("Authenticate error %v; want a timeout in its chain", err)
+			if tt.timeout && !slices.ContainsFunc(got, func(err error) bool {
+				return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout()
+			}) {
+				t.Errorf("reported %v; want a timeout", got)
 			}
 
 			known := "Bearer " + mint(t, token{})
@@ -244,11 +259,12 @@ func TestUnknownKIDRefetchFails(t *testing.T) {
 }
 
 // TestUnknownKIDRefetchGivesUpWaiting: a request whose context ends while
-// the download for its unknown kid hangs is answered at once with 503.
+// the download for its unknown kid hangs is answered at once, with 401:
+// the keys in hand do not hold its kid.
 func TestUnknownKIDRefetchGivesUpWaiting(t *testing.T) {
 	t.Parallel()
 	tn := newTenant(t, false)
-	a := newAuth(t, tn)
+	a := newAuth(t, tn, jwt.RemoteOptions{MissWait: time.Hour})
 	warm(t, routes(a), tn)
 	release := tn.hold()
 	t.Cleanup(release)
@@ -263,50 +279,44 @@ func TestUnknownKIDRefetchGivesUpWaiting(t *testing.T) {
 		cancel()
 	}()
 	_, err := a.Authenticate(req)
-	if !errors.Is(err, auth0.ErrKeysUnavailable) || !errors.Is(err, context.Canceled) {
-		t.Errorf("Authenticate error %v; want ErrKeysUnavailable and context.Canceled", err)
+	if !errors.Is(err, jwt.ErrKeyNotFound) || auth.StatusOf(err) != http.StatusUnauthorized {
+		t.Errorf("Authenticate error %v; want a 401 matching jwt.ErrKeyNotFound", err)
 	}
 }
 
-// TestExpiredKeysAreRefreshed: after the cache TTL, requests are served
-// from the keys in hand while they are downloaded again; a refresh that
-// fails drops them, so that the outage shows as 503 until the tenant
-// recovers.
-func TestExpiredKeysAreRefreshed(t *testing.T) {
+// TestFailedRefreshKeepsKeys: background refreshes that fail keep the keys
+// in hand, however many fail, and a refresh that succeeds again replaces
+// them.
+func TestFailedRefreshKeepsKeys(t *testing.T) {
 	t.Parallel()
 	tn := newTenant(t, false)
-	h := routes(newAuth(t, tn, auth0.WithCacheTTL(time.Nanosecond)))
+	h := routes(newAuth(t, tn, jwt.RemoteOptions{RefreshInterval: 20 * time.Millisecond}))
 	warm(t, h, tn)
 	tok := "Bearer " + mint(t, token{})
 
-	release := tn.hold()
-	t.Cleanup(release)
-	if rec := serve(t, h, "/me", tok); rec.Code != http.StatusOK { // answered while the refresh hangs
-		t.Fatalf("expired keys: status = %d; want 200 from the keys in hand", rec.Code)
-	}
-	for tn.fetch.Load() < 2 {
-		runtime.Gosched()
-	}
 	tn.setMode(jwks500)
-	release()
-
 	deadline := time.Now().Add(10 * time.Second) // only a guard against hanging
-	for {
-		rec := serve(t, h, "/me", tok)
-		if rec.Code == http.StatusServiceUnavailable {
-			checkProblem(t, rec, http.StatusServiceUnavailable, "", auth0.DetailKeysUnavailable)
-			break
-		}
-		if rec.Code != http.StatusOK {
-			t.Fatalf("status = %d; want 200 until the failed refresh drops the keys, then 503", rec.Code)
+	for tn.fetch.Load() < 4 {                    // three failed refreshes at least
+		if rec := serve(t, h, "/me", tok); rec.Code != http.StatusOK {
+			t.Fatalf("during failed refreshes: status = %d; want 200 from the keys in hand", rec.Code)
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the keys were never dropped after failed refreshes")
+			t.Fatal("the keys were never refreshed in the background")
 		}
-		runtime.Gosched()
+		time.Sleep(5 * time.Millisecond)
 	}
-	tn.setMode(jwksOK)
 	if rec := serve(t, h, "/me", tok); rec.Code != http.StatusOK {
-		t.Errorf("after recovery: status = %d; want 200", rec.Code)
+		t.Fatalf("after failed refreshes: status = %d; want 200", rec.Code)
 	}
+
+	// The tenant recovers with a rotated set: the old key goes away.
+	tn.setMode(jwksOK)
+	tn.publish(map[string]*rsa.PublicKey{"key-2": &testKeys()[1].PublicKey})
+	for serve(t, h, "/me", tok).Code == http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("the rotated set was never loaded")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	checkProblem(t, serve(t, h, "/me", tok), http.StatusUnauthorized, invalidToken(detailUnknownKey), detailUnknownKey)
 }

@@ -196,6 +196,7 @@ type token struct {
 	hmacKey []byte          // signs HS256
 	claims  map[string]any  // default claims(nil)
 	payload []byte          // raw payload, overrides claims
+	header  map[string]any  // more header parameters
 }
 
 func mint(tb testing.TB, t token) string {
@@ -219,6 +220,9 @@ func sign(t token) (string, error) {
 		t.key = testKeys()[0]
 	}
 	header := map[string]any{"alg": t.alg, "typ": "JWT"}
+	for k, v := range t.header {
+		header[k] = v
+	}
 	if t.kid != "-" {
 		header["kid"] = t.kid
 	}

@@ -1,5 +1,6 @@
 // Command auth0 serves an API whose callers present access tokens issued by
-// an Auth0 tenant, verified with Auth0's Go SDK through package auth0.
+// an Auth0 tenant, verified with Auth0's Go SDK through package auth0. It
+// downloads the tenant's signing keys at start-up and keeps them up to date.
 //
 // It is configured by the environment:
 //
@@ -19,7 +20,8 @@
 //	AUTH0_DOMAIN=your-tenant.auth0.com AUTH0_AUDIENCE=https://api.example.com go run ./examples/auth0
 //	curl -i -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/me
 //
-// A bad configuration makes it exit with status 1 and a one-line reason.
+// A bad configuration, or a tenant whose keys cannot be downloaded at
+// start-up, makes it exit with status 1 and a one-line reason.
 package main
 
 import (
@@ -50,14 +52,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if audience == "" {
 		return errors.New("AUTH0_AUDIENCE is not set; give the identifier of the API in Auth0")
 	}
-	var opts []auth0.Option
+	var opts []auth0.TenantOption
 	if base := getenv("AUTH0_BASE_URL"); base != "" {
 		opts = append(opts, auth0.WithBaseURL(base))
 	}
-	tokens, err := auth0.NewTenant(domain, audience, opts...)
+	tokens, err := auth0.NewTenant(ctx, domain, audience, opts...)
 	if err != nil {
 		return err
 	}
+	defer tokens.Close()
 	ln, err := serve.Listen(getenv("ADDR"))
 	if err != nil {
 		return err
@@ -66,7 +69,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 }
 
 // routes is the API: /me for any valid token, /reports for reports:read.
-func routes(tokens *auth.ScopedAuth[auth.Claims]) http.Handler {
+func routes(tokens *auth0.Auth) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /me", tokens.Handler(func(w http.ResponseWriter, r *http.Request, claims auth.Claims) {
 		writeJSON(w, map[string]any{

@@ -114,26 +114,20 @@ func TestServer(t *testing.T) {
 	}
 }
 
-func TestKeyServerDown(t *testing.T) {
-	t.Parallel()
-	tenant, mint := fakeTenant(t)
-	tenant.Close()
-	base, _ := demotest.Start(t, run, map[string]string{
-		"AUTH0_DOMAIN": domain, "AUTH0_AUDIENCE": audience, "AUTH0_BASE_URL": tenant.URL, "ADDR": "127.0.0.1:0",
-	})
-	// 503 when the tenant's keys cannot be fetched.
-	r := demotest.Do(t, demotest.Request{URL: base + "/me", Token: mint(nil)})
-	demotest.Check(t, r, demotest.Want{Status: http.StatusServiceUnavailable})
-}
-
 func TestBadConfig(t *testing.T) {
 	t.Parallel()
-	valid := map[string]string{"AUTH0_DOMAIN": domain, "AUTH0_AUDIENCE": audience, "ADDR": "127.0.0.1:0"}
+	tenant, _ := fakeTenant(t)
+	down, _ := fakeTenant(t)
+	down.Close()
+	valid := map[string]string{"AUTH0_DOMAIN": domain, "AUTH0_AUDIENCE": audience, "AUTH0_BASE_URL": tenant.URL, "ADDR": "127.0.0.1:0"}
 	tests := []demotest.BadConfig{
 		{Name: "no domain", Env: map[string]string{"AUTH0_DOMAIN": ""}, WantErr: "AUTH0_DOMAIN is not set"},
 		{Name: "no audience", Env: map[string]string{"AUTH0_AUDIENCE": ""}, WantErr: "AUTH0_AUDIENCE is not set"},
 		{Name: "domain is a URL", Env: map[string]string{"AUTH0_DOMAIN": "https://tenant.test/"}, WantErr: "is not a host name"},
 		{Name: "bad base URL", Env: map[string]string{"AUTH0_BASE_URL": "tenant.test"}, WantErr: "WithBaseURL"},
+		{Name: "http base URL off loopback", Env: map[string]string{"AUTH0_BASE_URL": "http://tenant.test"}, WantErr: "URL is not https"},
+		// The tenant's keys cannot be downloaded at start-up.
+		{Name: "tenant down", Env: map[string]string{"AUTH0_BASE_URL": down.URL}, WantErr: "the tenant's signing keys"},
 		{Name: "bad address", Env: map[string]string{"ADDR": "127.0.0.1:notaport"}, WantErr: "listening on ADDR"},
 	}
 	// Each case changes one variable of a valid configuration.
@@ -154,9 +148,9 @@ func TestMainExit(t *testing.T) {
 
 // TestMainSignal runs the program itself and stops it with SIGTERM, as a
 // process manager does: it must shut down gracefully and exit with status 0.
-// The tenant is never asked for its keys: no request carries a token.
 func TestMainSignal(t *testing.T) {
 	t.Parallel()
+	tenant, _ := fakeTenant(t)
 	demotest.MainSignal(t, main, []string{"AUTH0_DOMAIN=" + domain, "AUTH0_AUDIENCE=" + audience,
-		"AUTH0_BASE_URL=http://127.0.0.1:9", "ADDR=127.0.0.1:0"})
+		"AUTH0_BASE_URL=" + tenant.URL, "ADDR=127.0.0.1:0"})
 }
