@@ -239,6 +239,16 @@ func TestSubjectRevocationNeverNarrows(t *testing.T) {
 	if ttl, _ := rdb.PTTL(ctx, p+"s:dave").Result(); ttl < 50*time.Minute {
 		t.Errorf("PTTL = %v; the later expiry was lost", ttl)
 	}
+	if got, err := s.store.Revoked(ctx, revoke.Token{Subject: "dave"}); err != nil || !got {
+		t.Errorf("Revoked(no iat) = %v, %v; want true: nothing proves it was issued after", got, err)
+	}
+	if got, err := s.store.Revoked(ctx, revoke.Token{Subject: "dave", IssuedAt: now.Add(time.Second)}); err != nil || got {
+		t.Errorf("Revoked(issued after) = %v, %v; want false", got, err)
+	}
+	s.store.Close()
+	if _, err := s.store.Revoked(ctx, tok); !errors.Is(err, authredis.ErrStale) {
+		t.Errorf("Revoked after Close = %v; want ErrStale", err)
+	}
 }
 
 func TestNotLoadedRejects(t *testing.T) {
