@@ -55,15 +55,22 @@ type Auth struct {
 	keys *jwt.RemoteKeySet // NewTenant's; nil for New
 }
 
+var _ auth.Source[auth.Claims] = (*Auth)(nil)
+
 // KeySet returns the tenant's key set, for a readiness probe
 // (KeySet().Loaded()); nil for an Auth built by [New].
-func (a *Auth) KeySet() *jwt.RemoteKeySet { return a.keys }
+func (a *Auth) KeySet() *jwt.RemoteKeySet {
+	if a == nil {
+		return nil
+	}
+	return a.keys
+}
 
 // Close stops the background refresh of the tenant's keys (see
 // [jwt.RemoteKeySet.Close]); the keys already loaded keep verifying. It
 // does nothing for an Auth built by [New].
 func (a *Auth) Close() error {
-	if a.keys == nil {
+	if a == nil || a.keys == nil {
 		return nil
 	}
 	return a.keys.Close()
@@ -239,7 +246,7 @@ func NewTenant(ctx context.Context, domain, audience string, opts ...TenantOptio
 	if c.baseURL != "" {
 		u, err := url.Parse(c.baseURL)
 		if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-			return nil, fmt.Errorf("auth0: WithBaseURL(%q): want an https URL with a host and no query", c.baseURL)
+			return nil, fmt.Errorf("auth0: WithBaseURL(%q): want an https URL (http on loopback) with a host and no query", c.baseURL)
 		}
 		base = u.String()
 	}

@@ -151,7 +151,9 @@ var errNotCompact = errors.New("auth0: not a compact JWS of three base64url part
 
 // decodeHeader reads the header of raw, a compact JWS, for NewTenant, and
 // applies the rules of package jwt that the SDK lacks: no crit or b64
-// parameter. The tenant signs with RS256 and always names the kid.
+// parameter. The tenant signs with RS256 and always names the kid. The kid
+// only chooses among the tenant's keys, and go-jose checks alg again, so
+// encoding/json's leniency with the case of names costs nothing here.
 func decodeHeader(raw string) (*header, error) {
 	seg := raw[:strings.IndexByte(raw, '.')]
 	b, err := base64.RawURLEncoding.Strict().DecodeString(seg)

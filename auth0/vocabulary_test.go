@@ -205,4 +205,8 @@ func TestNewChecksJWSSyntaxForTheSDK(t *testing.T) {
 	if err := auth0.New(&fake{}).Close(); err != nil {
 		t.Errorf("Close of an Auth built by New: %v", err)
 	}
+	var none *auth0.Auth
+	if err := none.Close(); err != nil || none.KeySet() != nil {
+		t.Errorf("nil Auth: Close = %v, KeySet = %v; want nil, nil", err, none.KeySet())
+	}
 }
