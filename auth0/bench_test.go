@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/auth0/go-jwt-middleware/v2/validator"
 
@@ -96,4 +97,40 @@ func BenchmarkReject(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkGuardVsSDK alternates, in one loop, the SDK's ValidateToken
+// alone (a validator built as NewTenant builds its own, with CustomClaims,
+// over the tenant's keys) and a full request through NewTenant's guard with
+// Requires, so that load on the machine hits both alike. It reports each
+// one's time per operation and their ratio.
+func BenchmarkGuardVsSDK(b *testing.B) {
+	tn := newTenant(b, false)
+	v := validatorFor(b, tn, true, validator.WithCustomClaims(auth0.CustomClaims))
+	h := newAuth(b, tn, jwt.RemoteOptions{}).Requires("reports:read").Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	tok := mint(b, token{})
+	ctx := context.Background()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	w := httptest.NewRecorder()
+	if _, err := v.ValidateToken(ctx, tok); err != nil {
+		b.Fatal(err)
+	}
+	if h.ServeHTTP(w, req); w.Code != http.StatusOK {
+		b.Fatalf("status %d", w.Code)
+	}
+	var sdk, guard time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := v.ValidateToken(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		h.ServeHTTP(w, req)
+		guard += time.Since(t1)
+		sdk += t1.Sub(t0)
+	}
+	b.ReportMetric(float64(sdk.Nanoseconds())/float64(b.N), "sdk-ns/op")
+	b.ReportMetric(float64(guard.Nanoseconds())/float64(b.N), "guard-ns/op")
+	b.ReportMetric(float64(guard)/float64(sdk), "guard/sdk")
 }

@@ -104,7 +104,7 @@ func classify(err error) error {
 	return rejectInvalid.Wrap(err)
 }
 
-// KeyFunc wraps the key func of a [jwks.Provider] or [jwks.CachingProvider]
+// KeyFunc wraps the key func of the SDK's jwks.Provider or jwks.CachingProvider
 // (or any key func) so that every error it returns matches
 // [jwt.ErrKeySetUnavailable] and [auth.ErrUnavailable]: the request is
 // answered with 503, not 401, whatever the cause of the failure. Give the
