@@ -40,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"sync"
@@ -119,7 +120,7 @@ func newReplica(ctx context.Context, name string, c config, ln net.Listener) (*r
 	r.tokens = jwt.MustNew(jwt.Config{Secret: c.secret, Algorithms: []string{"HS256"}, Expiration: tokenLifetime})
 	r.rdb = redis.NewClient(&redis.Options{Addr: c.redisAddr})
 	var err error
-	if r.revocations, err = authredis.New(authredis.Config{Client: r.rdb, Prefix: c.prefix}); err != nil {
+	if r.revocations, err = authredis.New(authredis.Config{Client: r.rdb, Prefix: c.prefix, OnError: func(err error) { log.Printf("replica %s: %v", name, err) }}); err != nil {
 		r.close()
 		return nil, err
 	}
@@ -131,7 +132,7 @@ func newReplica(ctx context.Context, name string, c config, ln net.Listener) (*r
 		r.close()
 		return nil, err
 	}
-	if r.keys, err = authpostgres.New(authpostgres.Config{Pool: r.pool, Table: c.table}); err != nil {
+	if r.keys, err = authpostgres.New(authpostgres.Config{Pool: r.pool, Table: c.table, OnError: func(err error) { log.Printf("replica %s: %v", name, err) }}); err != nil {
 		r.close()
 		return nil, err
 	}

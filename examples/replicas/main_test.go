@@ -192,6 +192,7 @@ func load(t *testing.T, urls [2]string, table string) {
 		failures     atomic.Int64
 		firstWrong   atomic.Value
 	)
+	unavailable := map[string]*atomic.Int64{"/me": new(atomic.Int64), "/reports": new(atomic.Int64)}
 	count := func(code int) {
 		v, _ := statuses.LoadOrStore(code, new(atomic.Int64))
 		v.(*atomic.Int64).Add(1)
@@ -257,6 +258,9 @@ func load(t *testing.T, urls [2]string, table string) {
 					continue
 				}
 				count(code)
+				if code == http.StatusServiceUnavailable {
+					unavailable[c.path].Add(1)
+				}
 				if code != http.StatusOK {
 					continue
 				}
@@ -306,8 +310,9 @@ func load(t *testing.T, urls [2]string, table string) {
 		summary = append(summary, fmt.Sprintf("%d×%d", n, k))
 		return true
 	})
-	t.Logf("%d requests by %d clients in %v (%s); %d token and %d key revocations in flight; %d wrong accepts, %d lost revocations, %d transport failures",
-		total, clients, elapsed.Round(time.Millisecond), strings.Join(summary, " "), revokedTokens, revokedKeys, wrongAccepts.Load(), lost, failures.Load())
+	t.Logf("%d requests by %d clients in %v (%s; 503: %d tokens, %d keys); %d token and %d key revocations in flight; %d wrong accepts, %d lost revocations, %d transport failures",
+		total, clients, elapsed.Round(time.Millisecond), strings.Join(summary, " "), unavailable["/me"].Load(), unavailable["/reports"].Load(),
+		revokedTokens, revokedKeys, wrongAccepts.Load(), lost, failures.Load())
 	if n := wrongAccepts.Load(); n != 0 {
 		t.Errorf("%d wrong accepts; first: %v", n, firstWrong.Load())
 	}

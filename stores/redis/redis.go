@@ -347,9 +347,14 @@ func (s *Store) run(ctx context.Context) {
 }
 
 // listen serves one subscription until it is judged dead or ctx ends.
+//
+// It pings every heartbeat without waiting for earlier answers (Redis answers
+// in order, after every message published before the ping), so that a slow
+// answer delays the proof that the view is current by one heartbeat at most.
 func (s *Store) listen(ctx context.Context, ps *redis.PubSub, heartbeat time.Duration, backoff *backoff, prune *time.Time) {
+	const maxPings = 16
 	var (
-		pingSent    int64 // mono time of the outstanding ping, or 0
+		pings       []int64 // mono send times of the pings not yet answered, oldest first
 		lastPing    int64
 		subscribed  bool
 		deadAfter   = int64(2 * s.maxStaleness)
@@ -357,22 +362,26 @@ func (s *Store) listen(ctx context.Context, ps *redis.PubSub, heartbeat time.Dur
 	)
 	for ctx.Err() == nil {
 		now := s.mono()
-		if subscribed && pingSent == 0 && now-lastPing >= int64(heartbeat) {
+		if subscribed && now-lastPing >= int64(heartbeat) && len(pings) < maxPings {
 			if err := ps.Ping(ctx); err != nil {
 				s.current.Store(0)
 				s.report(fmt.Errorf("authredis: ping: %w", err))
 				backoff.wait(ctx)
 				return
 			}
-			pingSent, lastPing = now, now
+			pings, lastPing = append(pings, now), now
 		}
-		if pingSent != 0 && now-pingSent > deadAfter || !subscribed && now-lastHeardOK > deadAfter {
+		if len(pings) > 0 && now-pings[0] > deadAfter || !subscribed && now-lastHeardOK > deadAfter {
 			// No answer: the connection hangs. Start afresh.
 			s.current.Store(0)
 			s.report(errors.New("authredis: subscription does not answer; reconnecting"))
 			return
 		}
-		msg, err := ps.ReceiveTimeout(ctx, heartbeat)
+		wait := heartbeat
+		if subscribed {
+			wait = max(time.Duration(lastPing+int64(heartbeat)-s.mono()), time.Millisecond)
+		}
+		msg, err := ps.ReceiveTimeout(ctx, wait)
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -385,7 +394,7 @@ func (s *Store) listen(ctx context.Context, ps *redis.PubSub, heartbeat time.Dur
 			// resubscribes on the next receive, and the confirmation
 			// triggers a reload.
 			s.current.Store(0)
-			subscribed, pingSent = false, 0
+			subscribed, pings = false, nil
 			s.report(fmt.Errorf("authredis: subscription: %w", err))
 			backoff.wait(ctx)
 			lastHeardOK = s.mono()
@@ -405,15 +414,17 @@ func (s *Store) listen(ctx context.Context, ps *redis.PubSub, heartbeat time.Dur
 				return // resubscribe, and load again
 			}
 			backoff.reset()
-			subscribed, pingSent, lastPing = true, 0, s.mono()
+			subscribed, pings, lastPing = true, nil, s.mono()
 			s.current.Store(loadStart)
 		case *redis.Message:
 			s.apply(m.Payload)
 		case *redis.Pong:
-			if pingSent != 0 && subscribed {
-				s.current.Store(pingSent)
+			if len(pings) > 0 {
+				if subscribed {
+					s.current.Store(pings[0])
+				}
+				pings = pings[1:]
 			}
-			pingSent = 0
 		}
 		if time.Now().After(*prune) {
 			*prune = time.Now().Add(time.Minute)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -330,6 +331,7 @@ type proxy struct {
 	mu     sync.Mutex
 	conns  []net.Conn
 	cut    bool
+	paused atomic.Bool // hold every byte, as a silent network partition does
 }
 
 func newProxy(tb testing.TB, target string) *proxy {
@@ -366,8 +368,27 @@ func (p *proxy) serve() {
 		}
 		p.conns = append(p.conns, c, up)
 		p.mu.Unlock()
-		go func() { io.Copy(up, c); up.Close(); c.Close() }()
-		go func() { io.Copy(c, up); up.Close(); c.Close() }()
+		go func() { p.copy(up, c); up.Close(); c.Close() }()
+		go func() { p.copy(c, up); up.Close(); c.Close() }()
+	}
+}
+
+// copy forwards src to dst, holding the data while the proxy is paused.
+func (p *proxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for n > 0 && p.paused.Load() {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
 	}
 }
 
@@ -514,4 +535,39 @@ func TestRedisRestart(t *testing.T) {
 		t.Error("no request saw 503 while Redis was down")
 	}
 	t.Logf("accepted %d valid requests, %d answered 503 during the restart, 0 wrong accepts", ok.Load(), unavailable.Load())
+}
+
+// Redis stops answering without closing the connection (a silent partition):
+// the replica stops trusting its view within MaxStaleness, reconnects by
+// itself, and misses no revocation made meanwhile.
+func TestSilentPartition(t *testing.T) {
+	addr := testservers.RedisAddr(t)
+	p := prefix(t)
+	px := newProxy(t, addr)
+	var hung atomic.Bool
+	a := newReplica(t, authredis.Config{Client: client(t, addr), Prefix: p})
+	b := newReplica(t, authredis.Config{Client: client(t, px.addr()), Prefix: p, OnError: func(err error) {
+		if strings.Contains(err.Error(), "does not answer") {
+			hung.Store(true)
+		}
+	}})
+	ready(t, a.store)
+	ready(t, b.store)
+
+	px.paused.Store(true)
+	paused := time.Now()
+	within(t, 3*time.Second, "replica B distrusting its view", func() bool { return b.status(t, "ok.frank") == http.StatusServiceUnavailable })
+	t.Logf("503 after %v of silence", time.Since(paused))
+	if err := a.store.RevokeToken(context.Background(), "quiet", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	within(t, 5*time.Second, "the hang reported", hung.Load)
+	if got := b.status(t, "quiet.eve"); got == http.StatusOK {
+		t.Fatal("replica B accepted a token revoked while it was partitioned")
+	}
+	px.paused.Store(false)
+	within(t, 5*time.Second, "replica B serving again", func() bool { return b.status(t, "ok.frank") == http.StatusOK })
+	if got := b.status(t, "quiet.eve"); got != http.StatusUnauthorized {
+		t.Errorf("after the partition, the token revoked meanwhile gets %d; want 401", got)
+	}
 }
