@@ -1,7 +1,6 @@
 package jwt
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
@@ -114,16 +113,13 @@ func skipSpace(data []byte, i int) int {
 // data[i], and whether it holds escapes; ok is false when it is not closed.
 func stringEnd(data []byte, i int) (end int, escaped, ok bool) {
 	for i++; i < len(data); i++ {
-		q := bytes.IndexByte(data[i:], '"')
-		if q < 0 {
-			return 0, false, false
+		switch data[i] {
+		case '"':
+			return i + 1, escaped, true
+		case '\\':
+			escaped = true
+			i++
 		}
-		b := bytes.IndexByte(data[i:i+q], '\\')
-		if b < 0 {
-			return i + q + 1, escaped, true
-		}
-		escaped = true
-		i += b + 1 // past the escaped byte
 	}
 	return 0, false, false
 }

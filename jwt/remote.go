@@ -332,17 +332,22 @@ func (s *RemoteKeySet) missFetch() (f *remoteFetch, joined bool) {
 		}
 		return nil, false
 	}
+	if s.pending != nil {
+		s.pending.Stop() // this download is the one it would have started
+		s.pending = nil
+	}
 	s.lastMiss = now
 	return s.startFetchLocked(), false
 }
 
-// pendingFetch runs a download that a rate-limited miss scheduled.
+// pendingFetch runs a download that a rate-limited miss scheduled, unless
+// one has started since, for a miss or otherwise.
 func (s *RemoteKeySet) pendingFetch() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending = nil
-	if !s.closed && s.flight == nil {
-		s.lastMiss = time.Now()
+	if now := time.Now(); !s.closed && s.flight == nil && now.Sub(s.lastMiss) >= s.missEvery {
+		s.lastMiss = now
 		s.startFetchLocked()
 	}
 }

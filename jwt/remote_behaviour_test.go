@@ -28,6 +28,7 @@ type keyServer struct {
 	requests atomic.Int64
 	mu       sync.Mutex
 	h        jwksHandler
+	times    []time.Time // of the requests
 }
 
 func (s *keyServer) set(h jwksHandler) {
@@ -39,6 +40,7 @@ func (s *keyServer) set(h jwksHandler) {
 func (s *keyServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	s.mu.Lock()
+	s.times = append(s.times, time.Now())
 	h := s.h
 	s.mu.Unlock()
 	h(w, r)
@@ -335,7 +337,7 @@ func TestRemoteBurstThenRotation(t *testing.T) {
 		elapsed := time.Since(start)
 		downloads := f.srv.requests.Load() - before
 		if limit := 1 + int64(elapsed/DefaultUnknownKIDInterval); downloads > limit {
-			t.Errorf("%d downloads in %v; want at most one per %v (%d)", downloads, elapsed, DefaultUnknownKIDInterval, limit)
+			t.Errorf("%d downloads in %v; want at most one per %v (%d); times %v since %v", downloads, elapsed, DefaultUnknownKIDInterval, limit, f.srv.times, start)
 		}
 	})
 	t.Run("httptest", func(t *testing.T) {

@@ -1,7 +1,6 @@
 package jwt
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -423,8 +422,13 @@ var (
 
 // numericDate reports whether v is a JSON number usable as a NumericDate.
 func numericDate(v []byte) bool {
-	if len(v) <= 15 && len(v) > 0 && v[0] != '0' && bytes.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
-		return true // a plain integer of at most 15 digits: the usual form
+	if plain := len(v) > 0 && len(v) <= 15 && v[0] != '0'; plain {
+		for _, c := range v {
+			plain = plain && '0' <= c && c <= '9'
+		}
+		if plain {
+			return true // a plain integer of at most 15 digits: the usual form
+		}
 	}
 	if !jsonNumber(v) {
 		return false
