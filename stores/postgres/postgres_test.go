@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -456,4 +458,131 @@ func TestPostgresStopped(t *testing.T) {
 	srv.Start()
 	within(t, 15*time.Second, "service after PostgreSQL restarted", func() bool { return r.get(t, key).code == http.StatusOK })
 	ready(t, r.store)
+}
+
+// pausingProxy forwards TCP connections to a target; while paused it holds
+// every byte, as a silent network partition does.
+type pausingProxy struct {
+	target string
+	l      net.Listener
+	paused atomic.Bool
+}
+
+func newPausingProxy(tb testing.TB, target string) *pausingProxy {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &pausingProxy{target: target, l: l}
+	var mu sync.Mutex
+	var conns []net.Conn
+	tb.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, up)
+			mu.Unlock()
+			go func() { p.copy(up, c); up.Close(); c.Close() }()
+			go func() { p.copy(c, up); up.Close(); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *pausingProxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for n > 0 && p.paused.Load() {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// PostgreSQL stops answering without closing connections (a silent
+// partition): a key revoked meanwhile is never accepted more than a second
+// after its revocation; checks fail with 503; service resumes afterwards.
+func TestSilentPartition(t *testing.T) {
+	url := testservers.PostgresURL(t)
+	name := table(t)
+	direct := pool(t, url)
+	migrate(t, direct, name)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newPausingProxy(t, cfg.ConnConfig.Host+":"+strconv.Itoa(int(cfg.ConnConfig.Port)))
+	cfg.ConnConfig.Host, cfg.ConnConfig.Port = "127.0.0.1", uint16(px.l.Addr().(*net.TCPAddr).Port)
+	cfg.ConnConfig.ConnectTimeout = 500 * time.Millisecond
+	proxied, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxied.Close)
+
+	admin := newReplica(t, authpostgres.Config{Pool: direct, Table: name})
+	b := newReplica(t, authpostgres.Config{Pool: proxied, Table: name, QueryTimeout: 500 * time.Millisecond})
+	ready(t, b.store)
+	ctx := context.Background()
+	key, k, err := admin.store.Create(ctx, authpostgres.NewKey{Owner: "o"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := admin.store.Create(ctx, authpostgres.NewKey{Owner: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.get(t, key); got.code != http.StatusOK {
+		t.Fatalf("before the partition: %d", got.code)
+	}
+
+	px.paused.Store(true)
+	if err := admin.store.Revoke(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	revoked := time.Now()
+	unavailable := 0
+	for time.Since(revoked) < 2500*time.Millisecond {
+		sent := time.Now()
+		got := b.get(t, key)
+		if got.code == http.StatusOK && sent.Sub(revoked) > time.Second {
+			t.Fatalf("replica B accepted a key %v after its revocation", sent.Sub(revoked))
+		}
+		if got.code == http.StatusServiceUnavailable {
+			unavailable++
+		}
+	}
+	if unavailable == 0 {
+		t.Error("no check answered 503 during the partition")
+	}
+	px.paused.Store(false)
+	within(t, 10*time.Second, "service after the partition", func() bool { return b.get(t, other).code == http.StatusOK })
+	if got := b.get(t, key); got.code != http.StatusUnauthorized {
+		t.Errorf("after the partition, the key revoked meanwhile gets %d; want 401", got.code)
+	}
 }
