@@ -418,9 +418,28 @@ func TestMigrateConcurrentlyAndTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, _, err := s.Create(context.Background(), authpostgres.NewKey{Owner: "o"}); err != nil {
-		t.Errorf("Create in a schema-qualified table: %v", err)
+	ctx := context.Background()
+	key, k, err := s.Create(ctx, authpostgres.NewKey{Owner: "o"})
+	if err != nil {
+		t.Fatalf("Create in a schema-qualified table: %v", err)
 	}
+	// Revocations reach the other stores on a schema-qualified table too.
+	other, err := authpostgres.New(authpostgres.Config{Pool: p, Table: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ready(t, other)
+	if _, err := other.Lookup(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Revoke(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	within(t, time.Second, "revocation on the other store", func() bool {
+		_, err := other.Lookup(ctx, key)
+		return errors.Is(err, authpostgres.ErrRevoked)
+	})
 }
 
 // PostgreSQL stops: within a second every key check answers 503, none is
