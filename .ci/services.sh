@@ -40,6 +40,16 @@ install() {
 	command -v redis-server >/dev/null || need+=(redis-server)
 	pg_bin >/dev/null || need+=(postgresql)
 	[ ${#need[@]} -eq 0 ] && return 0
+	# Test packages started in parallel may all get here: one installs, the
+	# others wait for it and find the servers installed.
+	if command -v flock >/dev/null; then
+		exec 9>/tmp/typedauth-services-install.lock
+		flock 9
+		need=()
+		command -v redis-server >/dev/null || need+=(redis-server)
+		pg_bin >/dev/null || need+=(postgresql)
+		[ ${#need[@]} -eq 0 ] && return 0
+	fi
 	if [ "$(id -u)" -ne 0 ]; then
 		log "missing ${need[*]}; install them (apt-get install ${need[*]}) or run this script as root"
 		return 1
