@@ -51,6 +51,7 @@ func Subjects() []Subject {
 	return []Subject{
 		bare(),
 		typedauthUncached(),
+		typedauthCached(),
 		auth0Middleware(),
 		chiJWTAuth(),
 		echoJWT(),

@@ -97,12 +97,25 @@ func bare() Subject {
 }
 
 func typedauthUncached() Subject {
+	return typedauthSubject("typedauth", "typedauth jwt, uncached",
+		"jwt.MustNew(jwt.Config{…}).Guard, or .Requires(scopes…).Guard; the handler reads sub from "+
+			"auth.From[auth.Claims]. Remote sets: jwt.NewRemoteKeySet. Scopes: Requires, with the default "+
+			"hierarchical validator.")
+}
+
+func typedauthCached() Subject {
+	return typedauthSubject("typedauth-cached", "typedauth jwt, cached", "As uncached typedauth, with "+
+		"jwt.WithCache(jwt.CacheOptions{}): the same token repeated, so every measured request is a hit "+
+		"(exp, nbf and iat checked again, the key's presence checked, a copy of the claims map handed out).",
+		jwt.WithCache(jwt.CacheOptions{}))
+}
+
+// typedauthSubject is the subject of package jwt with opts.
+func typedauthSubject(name, title, notes string, opts ...jwt.Option) Subject {
 	return Subject{
-		Name:  "typedauth",
-		Title: "typedauth jwt, uncached",
-		Notes: "jwt.MustNew(jwt.Config{…}).Guard, or .Requires(scopes…).Guard; the handler reads sub from " +
-			"auth.From[auth.Claims]. Remote sets: jwt.NewRemoteKeySet. Scopes: Requires, with the default " +
-			"hierarchical validator.",
+		Name:  name,
+		Title: title,
+		Notes: notes,
 		Build: func(ctx context.Context, e *Env, s Scenario) (http.Handler, error) {
 			cfg := jwt.Config{Algorithms: []string{s.Alg}, IssuerURL: Issuer, Audience: []string{Audience}}
 			if s.JWKS != 0 {
@@ -116,7 +129,7 @@ func typedauthUncached() Subject {
 			} else {
 				cfg.Key, cfg.KeyID = e.VerifyKey(s), e.KeyID(s)
 			}
-			a, err := jwt.New(cfg)
+			a, err := jwt.New(cfg, opts...)
 			if err != nil {
 				return nil, err
 			}

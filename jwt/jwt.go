@@ -29,7 +29,8 @@ import (
 type Auth struct {
 	*auth.ScopedAuth[auth.Claims]
 	*Issuer
-	v *verifier
+	v     *verifier
+	cache *tokenCache // nil unless WithCache
 }
 
 // Option configures [New] and [NewTyped]. Options are built by the With
@@ -42,6 +43,7 @@ type options struct {
 	scheme    auth.Scheme
 	validator scopes.Validator
 	authOpts  []auth.Option
+	cache     *CacheOptions // WithCache
 }
 
 type optionFunc func(*options)
@@ -94,6 +96,9 @@ func New(cfg Config, opts ...Option) (*Auth, error) {
 	}
 	o := buildOptions(opts)
 	a := &Auth{Issuer: b.issuer, v: b.verifier}
+	if a.cache, err = o.newCache(b.verifier); err != nil {
+		return nil, err
+	}
 	a.ScopedAuth = auth.NewScoped(o.scheme, a.verify, nil, b.authOptions(o)...)
 	return a, nil
 }
@@ -138,8 +143,17 @@ func (a *Auth) Verify(ctx context.Context, raw string) (auth.Claims, error) {
 // verify is Verify without the length check, which the auth's scheme has
 // made for requests.
 func (a *Auth) verify(ctx context.Context, raw string) (auth.Claims, error) {
+	if a.cache != nil {
+		return a.verifyCached(ctx, raw) // cache.go
+	}
+	return a.verifyRecording(ctx, raw, nil)
+}
+
+// verifyRecording is verify without the cache, filling rec (when not nil)
+// as [verifier.parseRecording] does.
+func (a *Auth) verifyRecording(ctx context.Context, raw string, rec *verified) (auth.Claims, error) {
 	claims := make(map[string]any, 8)
-	if err := a.v.parse(ctx, raw, gojwt.MapClaims(claims)); err != nil {
+	if err := a.v.parseRecording(ctx, raw, gojwt.MapClaims(claims), rec); err != nil {
 		return nil, err
 	}
 	return claims, nil

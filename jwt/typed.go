@@ -94,6 +94,7 @@ type TypedAuth[P any] struct {
 	v        *verifier
 	validate *validator.Validate // nil when P is not a struct
 	direct   bool                // *P implements golang-jwt's Claims
+	cache    *tokenCache         // nil unless WithCache
 }
 
 // NewTyped is [New] for a claims struct P that carries its scopes, usually
@@ -150,6 +151,9 @@ func newTyped[P any](cfg Config, scopesOf func(P) scopes.Set, opts []Option) (*T
 	}
 	o := buildOptions(opts)
 	a := &TypedAuth[P]{Issuer: b.issuer, v: b.verifier}
+	if a.cache, err = o.newCache(b.verifier); err != nil {
+		return nil, err
+	}
 	var p P
 	_, a.direct = any(&p).(gojwt.Claims)
 	if t := reflect.TypeFor[P](); t.Kind() == reflect.Struct || (t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct) {
@@ -193,12 +197,21 @@ func (a *TypedAuth[P]) Verify(ctx context.Context, raw string) (P, error) {
 }
 
 func (a *TypedAuth[P]) verify(ctx context.Context, raw string) (P, error) {
+	if a.cache != nil {
+		return a.verifyCached(ctx, raw) // cache.go
+	}
+	return a.verifyRecording(ctx, raw, nil)
+}
+
+// verifyRecording is verify without the cache, filling rec (when not nil)
+// as [verifier.parseRecording] does.
+func (a *TypedAuth[P]) verifyRecording(ctx context.Context, raw string, rec *verified) (P, error) {
 	var p P
 	var err error
 	if a.direct {
-		err = a.v.parse(ctx, raw, any(&p).(gojwt.Claims))
+		err = a.v.parseRecording(ctx, raw, any(&p).(gojwt.Claims), rec)
 	} else {
-		err = a.v.parse(ctx, raw, &claimsOf[P]{p: &p})
+		err = a.v.parseRecording(ctx, raw, &claimsOf[P]{p: &p}, rec)
 	}
 	if err == nil && a.validate != nil {
 		err = invalidClaims(a.validate.Struct(p))

@@ -30,6 +30,8 @@ type verifier struct {
 	requireExp  bool
 	requiredTyp string // lower case, without "application/"
 	maxLen      int
+	now         func() time.Time // the parser's clock, for the token cache
+	leeway      time.Duration    // the parser's leeway, for the token cache
 
 	local   *MemoryKeySet // nil when Config has no local key
 	localKF keyfunc.Keyfunc
@@ -77,6 +79,7 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 	if now == nil {
 		now = time.Now
 	}
+	v.now, v.leeway = now, leeway
 	opts := []gojwt.ParserOption{
 		gojwt.WithValidMethods(algNames(allowed)),
 		gojwt.WithLeeway(leeway),
@@ -99,14 +102,28 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 
 // parse verifies raw, decoding its payload into claims.
 func (v *verifier) parse(ctx context.Context, raw string, claims gojwt.Claims) error {
+	return v.parseRecording(ctx, raw, claims, nil)
+}
+
+// parseRecording is parse that also fills rec, when it is not nil, with
+// what a successful verification relied on (the key, the times), for the
+// verified-token cache (cache.go).
+func (v *verifier) parseRecording(ctx context.Context, raw string, claims gojwt.Claims, rec *verified) error {
 	info, err := v.precheck(raw)
 	if err != nil {
 		return err
 	}
 	if _, err := v.parser.ParseWithClaims(raw, claims, func(t *gojwt.Token) (any, error) {
-		return v.keyFor(ctx, t)
+		key, err := v.keyFor(ctx, t)
+		if rec != nil && err == nil {
+			rec.keyed(t, key)
+		}
+		return key, err
 	}); err != nil {
 		return v.fromParser(err, &info)
+	}
+	if rec != nil {
+		rec.timed(claims)
 	}
 	return nil
 }

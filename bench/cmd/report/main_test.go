@@ -113,7 +113,7 @@ func TestClaims(t *testing.T) {
 		{claim{text: "some cells", group: "alg", cells: []string{"RS256"}, subject: "typedauth", max: 0.8}, "some cells: **does not hold** (RS256 0.90×)"},
 		{claim{text: "allocs", group: "alg", subject: "typedauth", allocs: true, max: 4}, "allocs: **holds** (HS256 3 allocs, RS256 3 allocs)"},
 		{claim{text: "scaling", group: "parallel", over: "alg", subject: "typedauth", max: 0.6}, "scaling: **holds** (HS256 0.50×)"},
-		{claim{text: "absent", group: "alg", subject: "typedauth-cached", max: 1}, "absent: not checked (the subject is absent or lacks a check)"},
+		{claim{text: "absent", group: "alg", subject: "no-such-subject", max: 1}, "absent: not checked (the subject is absent or lacks a check)"},
 		{claim{text: "unmeasured", group: "jwks", subject: "typedauth", max: 1}, "unmeasured: not measured in this run ()"},
 	} {
 		var buf bytes.Buffer

@@ -1,0 +1,606 @@
+package jwt
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gojwt "github.com/golang-jwt/jwt/v5"
+
+	"github.com/typedauth/auth"
+	"github.com/typedauth/auth/revoke"
+)
+
+// fakeClock is a clock a test moves by hand.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock(t time.Time) *fakeClock {
+	c := &fakeClock{}
+	c.set(t)
+	return c
+}
+
+func (c *fakeClock) now() time.Time      { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) set(t time.Time)     { c.ns.Store(t.UnixNano()) }
+func (c *fakeClock) add(d time.Duration) { c.ns.Add(int64(d)) }
+
+// holds reports whether c holds raw, without counting a hit.
+func (c *tokenCache) holds(raw string) bool {
+	h := c.hash(raw)
+	_, b := c.bucket(h)
+	for i := range b {
+		if e := b[i].Load(); e != nil && e.hash == h && e.raw == raw {
+			return true
+		}
+	}
+	return false
+}
+
+// entries returns the number of entries c holds and their cost.
+func (c *tokenCache) entries() (n int, bytes int64) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		for j := range s.buckets {
+			for k := range s.buckets[j] {
+				if s.buckets[j][k].Load() != nil {
+					n++
+				}
+			}
+		}
+		bytes += s.bytes
+		s.mu.Unlock()
+	}
+	return n, bytes
+}
+
+// cacheGet serves GET / through h with tok as bearer token.
+func cacheGet(h http.Handler, tok string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// wantCacheStatus asserts the status of w and, for a rejection, the
+// problem's detail and challenge.
+func wantCacheStatus(tb testing.TB, w *httptest.ResponseRecorder, status int, detail string) {
+	tb.Helper()
+	if w.Code != status {
+		tb.Fatalf("status %d (%s); want %d", w.Code, w.Body, status)
+	}
+	if status == http.StatusOK {
+		return
+	}
+	var p struct{ Detail string }
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Detail != detail {
+		tb.Fatalf("problem %s; want detail %q", w.Body, detail)
+	}
+	if ch := w.Header().Get("WWW-Authenticate"); !strings.Contains(ch, `error="invalid_token"`) {
+		tb.Fatalf("WWW-Authenticate %q; want invalid_token", ch)
+	}
+}
+
+// subEcho answers the sub claim.
+var subEcho = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c := auth.MustFrom[auth.Claims](r.Context())
+	fmt.Fprint(w, c["sub"])
+})
+
+func hsCacheConfig(now func() time.Time) Config {
+	return Config{Secret: []byte("0123456789abcdef0123456789abcdef"), Algorithms: []string{"HS256"},
+		IssuerURL: "https://issuer.example", Expiration: time.Minute, Now: now}
+}
+
+func TestCacheServesUntilExp(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	for _, leeway := range []time.Duration{NoLeeway, 0, 3 * time.Second} {
+		t.Run("leeway="+leeway.String(), func(t *testing.T) {
+			clk := newFakeClock(t0)
+			cfg := hsCacheConfig(clk.now)
+			cfg.Leeway = leeway
+			a := MustNew(cfg, WithCache(CacheOptions{}))
+			h := a.Guard(subEcho)
+			tok, err := a.Encode(auth.Claims{"sub": "alice", "nbf": t0.Unix()}, 0) // exp = t0 + 1 min
+			if err != nil {
+				t.Fatal(err)
+			}
+			effective := a.v.leeway
+			exp := t0.Add(time.Minute)
+
+			wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+			if !a.cache.holds(tok) {
+				t.Fatal("a verified token is not cached")
+			}
+			clk.set(exp.Add(effective - time.Nanosecond))
+			wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+			if !a.cache.holds(tok) {
+				t.Fatal("the token left the cache before its exp")
+			}
+			clk.set(exp.Add(effective)) // the parser's first rejected instant
+			wantCacheStatus(t, cacheGet(h, tok), http.StatusUnauthorized, "Token has expired")
+			if a.cache.holds(tok) {
+				t.Fatal("an expired token stays cached")
+			}
+			// A clock set back before nbf (− leeway) must not be served
+			// from the cache either.
+			clk.set(t0)
+			wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+			clk.set(t0.Add(-effective - time.Second))
+			wantCacheStatus(t, cacheGet(h, tok), http.StatusUnauthorized, "Token is not valid yet")
+		})
+	}
+}
+
+// remoteCacheFixture is an auth over a remote key set served by a loopback
+// server whose keys the test changes.
+type remoteCacheFixture struct {
+	srv  *jwksTestServer
+	set  *RemoteKeySet
+	auth *Auth
+	keys map[string]*ecdsa.PrivateKey
+}
+
+func newRemoteCacheFixture(t *testing.T, kids ...string) *remoteCacheFixture {
+	f := &remoteCacheFixture{keys: map[string]*ecdsa.PrivateKey{}}
+	for _, kid := range kids {
+		f.keys[kid] = mustP256(t)
+	}
+	f.srv = newJWKSTestServer(t, respondBody(f.jwks(t, kids...)))
+	f.set = newRemoteTestSet(t, f.srv.URL, RemoteOptions{UnknownKIDInterval: time.Nanosecond})
+	f.auth = MustNew(Config{KeySet: f.set, Algorithms: []string{"ES256"}}, WithCache(CacheOptions{}))
+	return f
+}
+
+func mustP256(tb testing.TB) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+func (f *remoteCacheFixture) jwks(t *testing.T, kids ...string) []byte {
+	var keys []any
+	for _, kid := range kids {
+		keys = append(keys, jwkOf(t, f.keys[kid].Public(), map[string]any{"kid": kid, "alg": "ES256"}))
+	}
+	return jwksJSON(t, keys...)
+}
+
+// publish makes the server serve kids and the set download them.
+func (f *remoteCacheFixture) publish(t *testing.T, kids ...string) {
+	f.srv.set(respondBody(f.jwks(t, kids...)))
+	if err := f.set.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *remoteCacheFixture) sign(t testing.TB, kid, sub string) string {
+	tok := gojwt.NewWithClaims(gojwt.SigningMethodES256, gojwt.MapClaims{"sub": sub, "exp": time.Now().Add(time.Hour).Unix()})
+	tok.Header["kid"] = kid
+	s, err := tok.SignedString(f.keys[kid])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
+	f := newRemoteCacheFixture(t, "a", "b")
+	h := f.auth.Guard(subEcho)
+	ta, tb := f.sign(t, "a", "alice"), f.sign(t, "b", "bob")
+	wantCacheStatus(t, cacheGet(h, ta), http.StatusOK, "")
+	wantCacheStatus(t, cacheGet(h, tb), http.StatusOK, "")
+	if !f.auth.cache.holds(ta) || !f.auth.cache.holds(tb) {
+		t.Fatal("verified tokens are not cached")
+	}
+
+	// A refresh that keeps both keys keeps serving both from the cache.
+	f.publish(t, "a", "b")
+	wantCacheStatus(t, cacheGet(h, ta), http.StatusOK, "")
+	if !f.auth.cache.holds(ta) {
+		t.Fatal("a refresh that kept the key dropped its token")
+	}
+
+	// Key a leaves the set: its token stops at once, b's goes on.
+	f.publish(t, "b")
+	wantCacheStatus(t, cacheGet(h, ta), http.StatusUnauthorized, "Token signing key is unknown")
+	if f.auth.cache.holds(ta) {
+		t.Fatal("a token of a removed key stays cached")
+	}
+	wantCacheStatus(t, cacheGet(h, tb), http.StatusOK, "")
+
+	// Key b is replaced by another key under the same kid: b's cached
+	// token no longer verifies.
+	f.keys["b"] = mustP256(t)
+	f.publish(t, "b")
+	wantCacheStatus(t, cacheGet(h, tb), http.StatusUnauthorized, "Token signature is invalid")
+	if f.auth.cache.holds(tb) {
+		t.Fatal("a token of a replaced key stays cached")
+	}
+}
+
+// countingKeySet is a KeySet of another package: it returns key for kid
+// "k" while present, and counts its lookups.
+type countingKeySet struct {
+	key     atomic.Pointer[ecdsa.PublicKey]
+	lookups atomic.Int64
+}
+
+func (s *countingKeySet) VerificationKey(_ context.Context, kid, alg string) (any, error) {
+	s.lookups.Add(1)
+	if k := s.key.Load(); k != nil && kid == "k" {
+		return k, nil
+	}
+	return nil, ErrKeyNotFound
+}
+
+func TestCacheAsksForeignKeySetsOnEveryHit(t *testing.T) {
+	key := mustP256(t)
+	set := &countingKeySet{}
+	set.key.Store(&key.PublicKey)
+	a := MustNew(Config{KeySet: set, Algorithms: []string{"ES256"}}, WithCache(CacheOptions{}))
+	h := a.Guard(subEcho)
+	tok := gojwt.NewWithClaims(gojwt.SigningMethodES256, gojwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix()})
+	tok.Header["kid"] = "k"
+	raw, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCacheStatus(t, cacheGet(h, raw), http.StatusOK, "")
+	before := set.lookups.Load()
+	wantCacheStatus(t, cacheGet(h, raw), http.StatusOK, "")
+	if got := set.lookups.Load() - before; got != 1 || !a.cache.holds(raw) {
+		t.Fatalf("a hit asked the set %d times (cached %v); want once, from the cache", got, a.cache.holds(raw))
+	}
+	set.key.Store(nil)
+	wantCacheStatus(t, cacheGet(h, raw), http.StatusUnauthorized, "Token signing key is unknown")
+}
+
+func TestCacheRevokedTokenIsRejected(t *testing.T) {
+	a := MustNew(hsCacheConfig(nil), WithCache(CacheOptions{}))
+	list := revoke.NewMemory()
+	h := auth.Then(a, revoke.Stage(list, revoke.FromClaims)).Guard(subEcho)
+	tok, err := a.Encode(auth.Claims{"sub": "alice", "jti": "t-1"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := a.Encode(auth.Claims{"sub": "bob", "jti": "t-2"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+	wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+	if !a.cache.holds(tok) {
+		t.Fatal("the token is not cached")
+	}
+	if err := list.RevokeToken(context.Background(), "t-1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wantCacheStatus(t, cacheGet(h, tok), http.StatusUnauthorized, revoke.DetailRevoked)
+	if !a.cache.holds(tok) {
+		t.Fatal("the revoked token left the cache: the rejection did not come from a hit")
+	}
+	wantCacheStatus(t, cacheGet(h, other), http.StatusOK, "")
+}
+
+func TestCacheHandlersCannotChangeLaterRequests(t *testing.T) {
+	a := MustNew(hsCacheConfig(nil), WithCache(CacheOptions{}))
+	tok, err := a.Encode(auth.Claims{"sub": "alice", "groups": []any{"admins", "ops"},
+		"ext": map[string]any{"tenant": "t1", "tags": []any{"x"}}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(c auth.Claims) string {
+		b, _ := json.Marshal(map[string]any{"sub": c["sub"], "groups": c["groups"], "ext": c["ext"]})
+		return string(b)
+	}
+	first, _ := a.Verify(context.Background(), tok)
+	golden := want(first)
+	h := a.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := auth.MustFrom[auth.Claims](r.Context())
+		if got := want(c); got != golden {
+			t.Errorf("handler sees %s; want %s", got, golden)
+		}
+		c["sub"] = "mallory"
+		delete(c, "exp")
+		c["groups"].([]any)[0] = "root"
+		c["ext"].(map[string]any)["tenant"] = "t2"
+		c["ext"].(map[string]any)["tags"].([]any)[0] = "y"
+	}))
+	for range 3 {
+		wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+	}
+	if !a.cache.holds(tok) {
+		t.Fatal("the token is not cached")
+	}
+	// The claims of the miss were changed by its handler too: the cache
+	// keeps a copy of its own.
+	if got, _ := a.Verify(context.Background(), tok); want(got) != golden {
+		t.Fatalf("Verify after handlers changed their claims: %s; want %s", want(got), golden)
+	}
+}
+
+// cachedUser is a typed principal with fields that share memory when
+// copied: a slice and a pointer.
+type cachedUser struct {
+	RegisteredClaims
+	Groups []string `json:"groups" validate:"required"`
+}
+
+func TestCacheTypedDecodesPerHit(t *testing.T) {
+	a, err := NewTyped[cachedUser](hsCacheConfig(nil), WithCache(CacheOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.Encode(auth.Claims{"sub": "alice", "groups": []string{"admins"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Handler(func(w http.ResponseWriter, r *http.Request, u cachedUser) {
+		if u.Subject != "alice" || len(u.Groups) != 1 || u.Groups[0] != "admins" || u.ExpiresAt == nil {
+			t.Errorf("handler sees %+v", u)
+		}
+		u.Groups[0] = "root"
+		u.ExpiresAt.Time = time.Time{}
+		u.Audience = append(u.Audience, "x")
+	})
+	for range 3 {
+		wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+	}
+	if !a.cache.holds(tok) {
+		t.Fatal("the token is not cached")
+	}
+	// A token that fails its validate tags is never cached.
+	bad, err := a.Encode(auth.Claims{"sub": "bob"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		wantCacheStatus(t, cacheGet(h, bad), http.StatusUnauthorized, "Invalid claims: groups is required")
+	}
+	if a.cache.holds(bad) {
+		t.Fatal("a rejected token is cached")
+	}
+}
+
+func TestCacheOptions(t *testing.T) {
+	if _, err := New(hsCacheConfig(nil), WithCache(CacheOptions{MaxEntries: -1})); err == nil {
+		t.Error("New accepted a negative MaxEntries")
+	}
+	if _, err := NewTyped[cachedUser](hsCacheConfig(nil), WithCache(CacheOptions{MaxBytes: -1})); err == nil {
+		t.Error("NewTyped accepted a negative MaxBytes")
+	}
+	for _, tt := range []struct {
+		opts    CacheOptions
+		entries int
+	}{
+		{CacheOptions{}, DefaultCacheEntries},
+		{CacheOptions{MaxEntries: 1}, 8},
+		{CacheOptions{MaxEntries: 1000}, 512},
+		{CacheOptions{MaxEntries: 1 << 20, MaxBytes: 1 << 20}, 1 << 20},
+	} {
+		a := MustNew(hsCacheConfig(nil), WithCache(tt.opts))
+		c := a.cache
+		if got := len(c.shards) * len(c.shards[0].buckets) * cacheWays; got != tt.entries {
+			t.Errorf("%+v: capacity %d; want %d", tt.opts, got, tt.entries)
+		}
+		var budget int64
+		for i := range c.shards {
+			budget += c.shards[i].budget
+		}
+		want := cmpOr(tt.opts.MaxBytes, DefaultCacheBytes)
+		if budget > want || budget < want-int64(len(c.shards)) {
+			t.Errorf("%+v: byte budget %d; want %d", tt.opts, budget, want)
+		}
+	}
+	// More distinct tokens than MaxEntries: the cache holds at most
+	// MaxEntries.
+	a := MustNew(hsCacheConfig(nil), WithCache(CacheOptions{MaxEntries: 64}))
+	for i := range 500 {
+		tok, err := a.Encode(auth.Claims{"sub": strconv.Itoa(i)}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := a.cache.entries(); n > 64 || n < 32 {
+		t.Errorf("cache of 64 entries holds %d after 500 tokens", n)
+	}
+}
+
+func cmpOr(a, b int64) int64 {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// TestCacheFloodKeepsBoundsAndHotToken floods a cache with 1,000,000
+// distinct verified-token entries of realistic size (a token of about 500
+// bytes and its decoded claims, built as a miss builds them, without the
+// signature arithmetic, which the bound does not depend on) while a real
+// token is requested every 1,000 entries. The heap the cache holds,
+// measured after a collection, stays within MaxBytes, and the hot token is
+// served from the cache throughout.
+func TestCacheFloodKeepsBoundsAndHotToken(t *testing.T) {
+	const maxBytes = 8 << 20
+	clk := newFakeClock(time.Now()) // stopped: the flood may be slow under -race
+	a := MustNew(hsCacheConfig(clk.now), WithCache(CacheOptions{MaxEntries: 1 << 20, MaxBytes: maxBytes}))
+	c := a.cache
+	hot, err := a.Encode(auth.Claims{"sub": "hot", "scope": "items:read items:write"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Guard(subEcho)
+	wantCacheStatus(t, cacheGet(h, hot), http.StatusOK, "")
+
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+
+	padding := strings.Repeat("x", 300)
+	exp := gojwt.NewNumericDate(clk.now().Add(time.Hour))
+	const flood = 1_000_000
+	for i := range flood {
+		// A distinct token of about 500 bytes and the claims a miss
+		// would cache for it.
+		raw := "eyJhbGciOiJIUzI1NiJ9." + strconv.Itoa(i) + padding + ".c2lnbmF0dXJlLW9mLWEtbWlzcy1vZi10aGUtZmxvb2QtdGVzdA"
+		claims := map[string]any{"iss": "https://issuer.example", "sub": "user-" + strconv.Itoa(i), "exp": float64(exp.Unix()),
+			"iat": float64(clk.now().Unix()), "jti": strconv.Itoa(i) + "-8d2f4c1e-6b7a", "scope": "items:read items:write",
+			"aud": "https://api.example"}
+		rec := verified{key: c.v.local.index().all[0].key, alg: lookupAlgorithm("HS256"), exp: exp}
+		e := c.newEntry(c.hash(raw), raw, &rec, nil)
+		var cost int64
+		e.claims, e.nested, cost = cloneClaims(claims)
+		e.cost = cost
+		c.add(e)
+		if i%1000 == 999 {
+			if !c.holds(hot) {
+				t.Fatalf("the hot token was evicted after %d flood entries", i+1)
+			}
+			wantCacheStatus(t, cacheGet(h, hot), http.StatusOK, "")
+		}
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	n, accounted := c.entries()
+	t.Logf("after %d entries: %d cached, %d bytes accounted, heap grew by %d bytes (bound %d)", flood, n, accounted, held, maxBytes)
+	if accounted > maxBytes {
+		t.Errorf("entries account for %d bytes; bound %d", accounted, maxBytes)
+	}
+	if held > maxBytes {
+		t.Errorf("heap grew by %d bytes; the cache's bound is %d", held, maxBytes)
+	}
+	if n < flood/1000 {
+		t.Errorf("only %d entries cached: the bound is far from used", n)
+	}
+	if !c.holds(hot) {
+		t.Error("the hot token was evicted")
+	}
+	runtime.KeepAlive(a)
+}
+
+// TestCacheConcurrentHitsMissesAndRotation serves hot tokens, fresh tokens
+// and tokens of a key that comes and goes, from several goroutines, while
+// the remote set rotates. Run with -race: there is no data race, every
+// request sees claims no other handler changed, and a token of a key that
+// is absent from the set is never served.
+func TestCacheConcurrentHitsMissesAndRotation(t *testing.T) {
+	f := newRemoteCacheFixture(t, "stable", "rotating")
+	var rotatingPresent atomic.Bool
+	rotatingPresent.Store(true)
+	var seen sync.Map // sub → the claims JSON every request must see
+	h := f.auth.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := auth.MustFrom[auth.Claims](r.Context())
+		b, _ := json.Marshal(c)
+		if prev, loaded := seen.LoadOrStore(c["sub"], string(b)); loaded && prev.(string) != string(b) {
+			t.Errorf("claims changed between requests: %s then %s", prev, b)
+		}
+		c["sub"] = "changed"
+		c["exp"] = 0.0
+		fmt.Fprint(w, "ok")
+	}))
+	hot := []string{f.sign(t, "stable", "hot-1"), f.sign(t, "stable", "hot-2")}
+	rotating := f.sign(t, "rotating", "rot")
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for g := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tok := hot[i%len(hot)]
+				if i%10 == 0 {
+					tok = f.sign(t, "stable", fmt.Sprintf("fresh-%d-%d", g, i))
+				}
+				if w := cacheGet(h, tok); w.Code != http.StatusOK {
+					t.Errorf("stable token: status %d", w.Code)
+					return
+				}
+				// A token of the rotating key: rejected when its key was
+				// absent both before and after the request.
+				absentBefore := !rotatingPresent.Load()
+				w := cacheGet(h, rotating)
+				absentAfter := !rotatingPresent.Load()
+				if absentBefore && absentAfter && w.Code == http.StatusOK {
+					t.Error("a token of a removed key was served")
+					return
+				}
+			}
+		})
+	}
+	for i := range 20 {
+		// The flag says absent only while the set surely lacks the key:
+		// cleared after a removal, set before an addition.
+		if i%2 == 0 {
+			f.publish(t, "stable")
+			rotatingPresent.Store(false)
+		} else {
+			rotatingPresent.Store(true)
+			f.publish(t, "stable", "rotating")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+}
+
+// BenchmarkCachedGuard serves a repeated token through a cached Guard,
+// serially and in parallel.
+func BenchmarkCachedGuard(b *testing.B) {
+	a := MustNew(hsCacheConfig(nil), WithCache(CacheOptions{}))
+	tok, err := a.Encode(auth.Claims{"sub": "alice", "aud": "https://api.example", "jti": "5f1c0e1e-7d27-4f6c-9d54-0c7a1a2b3c4d",
+		"scope": "items:read items:write"}, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := a.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := auth.From[auth.Claims](r.Context())
+		if c["sub"] != "alice" {
+			b.Error("no sub")
+		}
+	}))
+	b.Run("serial", func(b *testing.B) {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		b.ReportAllocs()
+		for b.Loop() {
+			h.ServeHTTP(w, r)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Authorization", "Bearer "+tok)
+			w := httptest.NewRecorder()
+			for pb.Next() {
+				h.ServeHTTP(w, r)
+			}
+		})
+	})
+}
