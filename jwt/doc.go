@@ -54,6 +54,15 @@
 // Rejections match this package's causes ([ErrTokenExpired], …) and
 // golang-jwt's alike.
 //
+// # Caching verified tokens
+//
+// [WithCache] keeps verified tokens, bounded in entries and bytes, so that
+// a token presented again skips the signature check; on every hit exp, nbf
+// and iat are checked again against the Config's clock, the key that
+// verified the token must still be in the key set, and the handler gets a
+// copy of the claims of its own. See WithCache for the eviction policy and
+// the costs.
+//
 // # Typed claims
 //
 // [NewTyped] decodes the payload straight into a struct and validates it

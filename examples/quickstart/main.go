@@ -15,6 +15,10 @@
 // Every rejected request gets an RFC 9457 problem+json body and, for 401
 // and 403, an RFC 6750 WWW-Authenticate challenge, written by package auth.
 //
+// Verified tokens are cached (jwt.WithCache): a client sends the same token
+// on every request, and a repeated token skips the signature check, while
+// its exp and its signing key are checked again each time.
+//
 // # Embedded mode (the default)
 //
 // Without ISSUER the program is its own token issuer, so that it can be
@@ -135,7 +139,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			Algorithms: cfg.algorithms,
 			IssuerURL:  cfg.issuer,
 			Audience:   cfg.audience,
-		})
+		}, jwt.WithCache(jwt.CacheOptions{}))
 		if err != nil {
 			return err
 		}
@@ -292,7 +296,7 @@ func embeddedIssuer(base string) (*jwt.Auth, error) {
 		IssuerURL:  base,
 		Audience:   []string{base},
 		Expiration: tokenLifetime,
-	})
+	}, jwt.WithCache(jwt.CacheOptions{}))
 }
 
 // baseURL is the http URL of addr, with localhost for an unspecified IP
