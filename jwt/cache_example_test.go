@@ -39,7 +39,7 @@ func ExampleWithCache() {
 
 	other, _ := a.Encode(auth.Claims{"sub": "bob", "jti": "t-2"}, 0)
 	get(h, other)
-	_ = revoked.RevokeToken(context.Background(), "t-2", time.Now().Add(time.Hour)) // kept for an hour
+	_ = revoked.RevokeToken(context.Background(), "t-2", time.Now().Add(time.Hour))
 	get(h, other) // a hit, rejected by the revocation stage
 
 	now = now.Add(time.Minute) // alice's token expires
