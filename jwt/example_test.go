@@ -328,3 +328,40 @@ func ExampleNewTyped() {
 	// 200 user-1 user@example.com
 	// 401 {"type":"about:blank","title":"Unauthorized","status":401,"detail":"Invalid claims: email is required"}
 }
+
+// A key set loaded from bytes, such as a file or an environment variable
+// (JWKS='{"keys":[…]}'), is one call; the Auth is then built with it.
+func ExampleParseKeySet() {
+	seed := make([]byte, ed25519.SeedSize)
+	issuer := jwt.MustNewIssuer(jwt.Config{Key: ed25519.NewKeyFromSeed(seed), Algorithms: []string{"EdDSA"},
+		Expiration: time.Hour, Now: fixedClock})
+	published, _ := json.Marshal(issuer.JWKS()) // what the issuer publishes
+
+	keys, err := jwt.ParseKeySet(published)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	a := jwt.MustNew(jwt.Config{KeySet: keys, Algorithms: []string{"EdDSA"}, Now: fixedClock})
+	tok, _ := issuer.Encode(auth.Claims{"sub": "user-1"}, 0)
+	get(a.Guard(subHandler), tok)
+	fmt.Println(a.Issuer == nil) // verifies only: no key to issue with
+	// Output:
+	// 200 user-1
+	// true
+}
+
+// A service that only issues tokens, which other services verify with the
+// keys it publishes.
+func ExampleNewIssuer() {
+	seed := make([]byte, ed25519.SeedSize)
+	issuer, err := jwt.NewIssuer(jwt.Config{Key: ed25519.NewKeyFromSeed(seed), Algorithms: []string{"EdDSA"},
+		IssuerURL: "https://issuer.example", Expiration: time.Hour, Now: fixedClock})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	bearer, _ := issuer.CreateAccessToken(auth.Claims{"sub": "user-1"}, 0)
+	fmt.Println(bearer.TokenType, bearer.ExpiresIn, issuer.JWKS().Keys[0].KeyType)
+	// Output: bearer 3600 OKP
+}

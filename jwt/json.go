@@ -81,27 +81,6 @@ func trailing(data []byte, i int) error {
 	return nil
 }
 
-// elements calls f with each element of the JSON array v and reports
-// whether v is shaped as an array and f returned true for every element.
-func elements(v []byte, f func(el []byte) bool) bool {
-	if len(v) < 2 || v[0] != '[' || v[len(v)-1] != ']' {
-		return false
-	}
-	v = v[:len(v)-1]
-	for i := skipSpace(v, 1); i < len(v); {
-		end, ok := valueEnd(v, i)
-		if !ok || !f(v[i:end]) {
-			return false
-		}
-		if i = skipSpace(v, end); i < len(v) && v[i] == ',' {
-			i = skipSpace(v, i+1)
-		} else if i < len(v) {
-			return false
-		}
-	}
-	return true
-}
-
 func skipSpace(data []byte, i int) int {
 	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
 		i++
@@ -185,41 +164,4 @@ func stringValue(v []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return []byte(s), true
-}
-
-// jsonNumber reports whether v is a number in the grammar of RFC 8259 §6.
-func jsonNumber(v []byte) bool {
-	i := 0
-	if i < len(v) && v[i] == '-' {
-		i++
-	}
-	digits := func() bool {
-		n := i
-		for i < len(v) && '0' <= v[i] && v[i] <= '9' {
-			i++
-		}
-		return i > n
-	}
-	switch {
-	case i < len(v) && v[i] == '0':
-		i++
-	case !digits():
-		return false
-	}
-	if i < len(v) && v[i] == '.' {
-		i++
-		if !digits() {
-			return false
-		}
-	}
-	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
-		i++
-		if i < len(v) && (v[i] == '+' || v[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return false
-		}
-	}
-	return i == len(v)
 }

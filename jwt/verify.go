@@ -415,8 +415,9 @@ func checkClaims(payload []byte) (payloadInfo, error) {
 		case seenIss, seenSub, seenJti:
 			_, good = stringValue(value)
 		case seenAud:
+			var list []string // only an array of strings decodes
 			_, good = stringValue(value)
-			good = good || elements(value, func(el []byte) bool { _, ok := stringValue(el); return ok })
+			good = good || json.Unmarshal(value, &list) == nil && value[0] == '['
 		}
 		switch {
 		case good:
@@ -437,7 +438,9 @@ var (
 	errClaimType = errors.New("jwt: registered claim has the wrong JSON type or range")
 )
 
-// numericDate reports whether v is a JSON number usable as a NumericDate.
+// numericDate reports whether v is a number usable as a NumericDate. It
+// accepts some strconv forms JSON does not have (0x10, Inf): such a payload
+// is not JSON, and the parser's encoding/json refuses it.
 func numericDate(v []byte) bool {
 	if plain := len(v) > 0 && len(v) <= 15 && v[0] != '0'; plain {
 		for _, c := range v {
@@ -446,9 +449,6 @@ func numericDate(v []byte) bool {
 		if plain {
 			return true // a plain integer of at most 15 digits: the usual form
 		}
-	}
-	if !jsonNumber(v) {
-		return false
 	}
 	f, err := strconv.ParseFloat(string(v), 64)
 	return err == nil && math.Abs(f) < maxNumericDate
