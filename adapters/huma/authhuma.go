@@ -54,8 +54,10 @@ package authhuma
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -318,8 +320,12 @@ func Register[I, O, P any](api huma.API, op huma.Operation, a Source[P], handler
 // Group protects and documents with a every operation registered on g after
 // the call: it adds [Middleware] to g's middleware and a modifier that sets
 // each operation's security and error responses, as [Operation] does.
-// Operations registered on g before the call are not protected. Group panics
-// as [Security] does.
+// Operations registered on g before the call are not protected.
+//
+// An operation of the group that has security of its own, such as one built
+// with [Operation] for a further scope, must satisfy both: its security
+// becomes the combination of the group's and its own (for a bearer token
+// required by both, the scopes of both). Group panics as [Security] does.
 func Group(g *huma.Group, a Auth) {
 	if g == nil {
 		panic("authhuma: Group: nil group")
@@ -330,9 +336,44 @@ func Group(g *huma.Group, a Auth) {
 	security := Security(g, a) // checked now: a panic here beats one per operation
 	g.UseMiddleware(Middleware(a))
 	g.UseSimpleModifier(func(op *huma.Operation) {
-		op.Security = security
+		op.Security = both(security, op.Security)
 		documentErrors(g, op, a)
 	})
+}
+
+// both returns the security of an operation that must satisfy a and b, each
+// a list of alternatives: every alternative of a combined with every one of
+// b, a scheme named by both requiring the scopes of both. A nil b (an
+// operation with no security of its own) leaves a.
+func both(a, b []map[string][]string) []map[string][]string {
+	if b == nil {
+		return a
+	}
+	var out []map[string][]string
+	for _, x := range a {
+		for _, y := range b {
+			m := make(map[string][]string, len(x)+len(y))
+			for name, scopes := range x {
+				m[name] = append([]string{}, scopes...)
+			}
+			for name, scopes := range y {
+				for _, s := range scopes {
+					if !slices.Contains(m[name], s) {
+						m[name] = append(m[name], s)
+					}
+				}
+				if m[name] == nil {
+					m[name] = []string{}
+				}
+			}
+			if !slices.ContainsFunc(out, func(have map[string][]string) bool {
+				return maps.EqualFunc(have, m, slices.Equal[[]string])
+			}) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
 }
 
 // isNil reports whether a is nil or a nil pointer, such as a nil *jwt.Auth.

@@ -221,3 +221,52 @@ func TestPanics(t *testing.T) {
 		})
 	}
 }
+
+// An operation of a protected group that is protected again must satisfy
+// both, in the document as on the wire.
+func TestGroupAndOperation(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	api := humago.New(mux, huma.DefaultConfig("Both", "1.0.0"))
+	tokens := conformance.Tokens()
+	s := conformance.NewStack()
+
+	g := huma.NewGroup(api, "/g")
+	authhuma.Group(g, tokens.Requires("items:read"))
+	huma.Register(g, authhuma.Operation(g, tokens.Requires("items:edit"), get("edit", "/edit")), func(context.Context, *struct{}) (*struct{}, error) { return nil, nil })
+	huma.Register(g, authhuma.OptionalOperation(g, tokens, get("optional", "/optional")), func(context.Context, *struct{}) (*struct{}, error) { return nil, nil })
+	huma.Register(g, get("plain", "/plain"), func(context.Context, *struct{}) (*struct{}, error) { return nil, nil })
+
+	either := huma.NewGroup(api, "/either")
+	authhuma.Group(either, s.Either)
+	huma.Register(either, authhuma.Operation(either, s.Reports, get("reports", "/reports")), func(context.Context, *struct{}) (*struct{}, error) { return nil, nil })
+
+	paths := api.OpenAPI().Paths
+	for _, tt := range []struct {
+		path string
+		want string
+	}{
+		{path: "/g/edit", want: `[{"bearer":["items:read","items:edit"]}]`},
+		{path: "/g/optional", want: `[{"bearer":["items:read"]}]`},
+		{path: "/g/plain", want: `[{"bearer":["items:read"]}]`},
+		{path: "/either/reports", want: `[{"bearer":["reports:read"]},{"bearer":["reports:read"],"header.X-Api-Key":[]}]`},
+	} {
+		if got := jsonOf(t, paths[tt.path].Get.Security); got != tt.want {
+			t.Errorf("%s: security = %s; want %s", tt.path, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		path, authorization string
+		want                int
+	}{
+		{path: "/g/edit", authorization: "Bearer tok-ann.items_read", want: http.StatusForbidden},
+		{path: "/g/edit", authorization: "Bearer tok-ann.items_edit", want: http.StatusNoContent}, // edit implies read
+		{path: "/g/edit", authorization: "Bearer tok-ann.reports_read", want: http.StatusForbidden},
+		{path: "/g/plain", authorization: "Bearer tok-ann.items_read", want: http.StatusNoContent},
+		{path: "/g/optional", authorization: "", want: http.StatusUnauthorized},
+	} {
+		if rec := conformance.Serve(t, mux, "GET", tt.path, tt.authorization); rec.Code != tt.want {
+			t.Errorf("%s with %q: %d; want %d", tt.path, tt.authorization, rec.Code, tt.want)
+		}
+	}
+}
