@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
@@ -358,6 +359,31 @@ const (
 // registered claims and the two claims that grant scopes.
 var trackedNames = [...]string{"exp", "nbf", "iat", "iss", "aud", "sub", "jti", "scope", "scp"}
 
+// trackedBit returns the seen-set bit of a tracked name, or 0.
+func trackedBit(name []byte) uint16 {
+	switch string(name) {
+	case "exp":
+		return seenExp
+	case "nbf":
+		return seenNbf
+	case "iat":
+		return seenIat
+	case "iss":
+		return seenIss
+	case "aud":
+		return seenAud
+	case "sub":
+		return seenSub
+	case "jti":
+		return seenJti
+	case "scope":
+		return seenScope
+	case "scp":
+		return seenScp
+	}
+	return 0
+}
+
 // maxFoldedNameLen is the longest name, in bytes, that can fold to a
 // tracked name: simple case folding maps rune to rune, and a rune takes
 // at most 3 bytes here ("K", U+212A, folds to "k").
@@ -386,16 +412,13 @@ func checkClaims(payload []byte) (payloadInfo, error) {
 				return nil // cannot be, or fold to, a tracked name
 			}
 		}
-		var bit uint16
-		for i, n := range trackedNames {
-			if string(name) == n {
-				bit = 1 << i
-				break
-			}
-		}
+		bit := trackedBit(name)
 		if bit == 0 {
+			// ASCII folds to ASCII of the same length; other names may
+			// fold to a shorter one ("ſub" to "sub").
+			ascii := !slices.ContainsFunc(name, func(c byte) bool { return c >= utf8.RuneSelf })
 			for _, n := range trackedNames {
-				if strings.EqualFold(string(name), n) {
+				if (!ascii || len(n) == len(name)) && strings.EqualFold(string(name), n) {
 					// A case variant of a tracked claim ("EXP", or
 					// "ſub" with U+017F): encoding/json, which folds
 					// case, would read it as the claim.
