@@ -76,7 +76,9 @@ type CacheOptions struct {
 //     for a token of 8 claims. [TypedAuth] decodes the cached JSON payload
 //     into a new P on every hit (its validate tags, a function of the
 //     payload, are not run again), which costs what encoding/json costs for
-//     P, typically 1 to 3 µs: still far less than a signature check.
+//     P: a few microseconds and about 30 allocations for [RegisteredClaims]
+//     and a few fields, far less than an RS256, ES256 or EdDSA check and
+//     about half of an HS256 verification (BenchmarkCachedTyped).
 //
 // Stages added with [auth.Then], such as the revocation check of package
 // revoke, run after the cache, on hits as on misses.
@@ -95,8 +97,7 @@ type CacheOptions struct {
 // counter), and a hit writes nothing once its entry's counter is at 3, so
 // hits scale with cores. Misses lock one of up to 16 shards to insert.
 //
-// WithCache panics on nothing; [New] and [NewTyped] fail when MaxEntries
-// or MaxBytes is negative.
+// [New] and [NewTyped] fail when MaxEntries or MaxBytes is negative.
 func WithCache(o CacheOptions) Option {
 	return optionFunc(func(opts *options) { opts.cache = &o })
 }

@@ -568,6 +568,35 @@ func TestCacheConcurrentHitsMissesAndRotation(t *testing.T) {
 	wg.Wait()
 }
 
+// BenchmarkCachedTyped compares a repeated token through a TypedAuth with
+// and without the cache: a hit decodes the cached payload into a new P.
+func BenchmarkCachedTyped(b *testing.B) {
+	for _, opts := range [][]Option{nil, {WithCache(CacheOptions{})}} {
+		name := "uncached"
+		if opts != nil {
+			name = "cached"
+		}
+		b.Run(name, func(b *testing.B) {
+			a, err := NewTyped[cachedUser](hsCacheConfig(nil), opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tok, err := a.Encode(auth.Claims{"sub": "alice", "aud": "https://api.example", "groups": []string{"admins", "ops"},
+				"jti": "5f1c0e1e-7d27-4f6c-9d54-0c7a1a2b3c4d", "scope": "items:read items:write"}, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if u, err := a.Verify(ctx, tok); err != nil || u.Subject != "alice" {
+					b.Fatal(u, err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkCachedGuard serves a repeated token through a cached Guard,
 // serially and in parallel.
 func BenchmarkCachedGuard(b *testing.B) {
