@@ -237,3 +237,37 @@ func TestSecuritySchemeJSON(t *testing.T) {
 		t.Errorf("empty flow = %s", empty)
 	}
 }
+
+func TestWithOpenIDConnect(t *testing.T) {
+	t.Parallel()
+	const url = "https://id.example.com/.well-known/openid-configuration"
+	oidc := auth.Description{Type: "openIdConnect", OpenIDConnectURL: url}
+	tests := []struct {
+		name string
+		a    auth.Documented
+		want []auth.Requirement
+	}{
+		{name: "bearer", a: auth.NewScoped(auth.Bearer(), verifyClaim, nil, auth.WithBearerFormat("JWT"), auth.WithOpenIDConnect(url)).Requires("a:read"),
+			want: []auth.Requirement{{Description: oidc, Scopes: []string{"a:read"}}}},
+		{name: "bearer or cookie", a: auth.New(auth.FirstOf(auth.Bearer(), auth.Cookie("session")), verifyClaim, auth.WithOpenIDConnect(url)),
+			want: []auth.Requirement{{Description: oidc}, {Description: cookieDesc}}},
+		{name: "query token unchanged", a: auth.New(auth.Query("access_token"), verifyClaim, auth.WithOpenIDConnect(url)),
+			want: []auth.Requirement{{Description: queryDesc}}},
+		{name: "empty URL", a: auth.New(auth.Bearer(), verifyClaim, auth.WithOpenIDConnect("")),
+			want: []auth.Requirement{{Description: bearerDesc}}},
+		{name: "text kept", a: auth.New(auth.Bearer(), verifyClaim, auth.WithDescription(auth.Description{Type: "http", Scheme: "Bearer", Description: "staff"}), auth.WithOpenIDConnect(url)),
+			want: []auth.Requirement{{Description: auth.Description{Type: "openIdConnect", OpenIDConnectURL: url, Description: "staff"}}}},
+	}
+	for _, tt := range tests {
+		if got := tt.a.Requirements(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: Requirements() = %+v; want %+v", tt.name, got, tt.want)
+		}
+	}
+	s := auth.SecuritySchemes{}
+	if got, want := s.Require(tests[0].a), []auth.SecurityRequirement{{"openIdConnect": {"a:read"}}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Require = %v; want %v", got, want)
+	}
+	if got, want := s["openIdConnect"], (auth.SecurityScheme{Type: "openIdConnect", OpenIDConnectURL: url}); got != want {
+		t.Errorf("scheme = %+v; want %+v", got, want)
+	}
+}

@@ -157,3 +157,25 @@ func WithBearerFormat(format string) Option {
 		s.descriptions = ds
 	})
 }
+
+// WithOpenIDConnect documents the Auth's bearer tokens as issued by the
+// OpenID Provider whose discovery document is at discoveryURL: descriptions
+// of type "http" and scheme "bearer" become {Type: "openIdConnect",
+// OpenIDConnectURL: discoveryURL}, keeping their free text; others (a token
+// in a cookie, say) are unchanged. An empty discoveryURL changes nothing.
+// Package jwt applies it to an auth whose key set came from OpenID Connect
+// discovery. It changes what API documentation says, not what is accepted.
+func WithOpenIDConnect(discoveryURL string) Option {
+	return optionFunc(func(s *settings) {
+		if discoveryURL == "" {
+			return
+		}
+		ds := append([]Description(nil), s.descriptions...)
+		for i, d := range ds {
+			if d.Type == "http" && equalFoldASCII(d.Scheme, "bearer") {
+				ds[i] = Description{Type: "openIdConnect", OpenIDConnectURL: discoveryURL, Description: d.Description}
+			}
+		}
+		s.descriptions = ds
+	})
+}

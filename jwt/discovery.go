@@ -115,6 +115,11 @@ func parseDiscovery(body []byte, issuerURL string, allowHTTP bool) (*Discovery, 
 //
 // A failed discovery is returned even when opts.AllowInitialFailure is set,
 // since without it there is no key set URL to retry.
+//
+// The set remembers where it was discovered ([RemoteKeySet.DiscoveryURL]),
+// so that an auth built on it is documented for API documentation as an
+// OpenID Connect security scheme with that URL rather than a plain bearer
+// token.
 func DiscoverKeySet(ctx context.Context, issuerURL string, opts RemoteOptions) (*RemoteKeySet, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
@@ -131,5 +136,10 @@ func DiscoverKeySet(ctx context.Context, issuerURL string, opts RemoteOptions) (
 			declared = append(declared, a)
 		}
 	}
-	return newRemoteKeySet(ctx, d.JWKSURI, opts, declared)
+	ks, err := newRemoteKeySet(ctx, d.JWKSURI, opts, declared)
+	if err != nil {
+		return nil, err
+	}
+	ks.discovery = strings.TrimSuffix(issuerURL, "/") + wellKnownPath
+	return ks, nil
 }

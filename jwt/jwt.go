@@ -161,8 +161,9 @@ func (a *Auth) verifyRecording(ctx context.Context, raw string, rec *verified) (
 
 // built is what New and NewTyped share.
 type built struct {
-	verifier *verifier
-	issuer   *Issuer
+	verifier  *verifier
+	issuer    *Issuer
+	discovery string // the key set's OpenID Connect discovery URL, if any
 }
 
 func build(cfg *Config) (*built, error) {
@@ -209,6 +210,9 @@ func build(cfg *Config) (*built, error) {
 		}
 	}
 	b := &built{verifier: newVerifier(cfg, allowed, local)}
+	if d, ok := cfg.KeySet.(interface{ DiscoveryURL() string }); ok {
+		b.discovery = d.DiscoveryURL()
+	}
 	if len(local) > 0 {
 		if b.issuer, err = newIssuer(cfg, local); err != nil {
 			return nil, err
@@ -222,6 +226,7 @@ func (b *built) authOptions(o *options) []auth.Option {
 	opts := []auth.Option{
 		auth.WithMaxCredentialLength(b.verifier.maxLen),
 		auth.WithBearerFormat("JWT"),
+		auth.WithOpenIDConnect(b.discovery), // nothing without discovery
 	}
 	if o.validator != nil {
 		opts = append(opts, auth.WithScopeValidator(o.validator))

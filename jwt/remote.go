@@ -151,6 +151,7 @@ type RemoteKeySet struct {
 	maxBytes  int64
 	onError   func(error)
 	declared  []*algorithm // algorithms the issuer declares, if known
+	discovery string       // the discovery document's URL, for DiscoverKeySet's sets
 	notLoaded error
 
 	ctx        context.Context
@@ -377,6 +378,12 @@ func (s *RemoteKeySet) Refresh(ctx context.Context) error {
 // Loaded reports whether a download has ever succeeded, that is whether
 // the set can verify tokens. It suits a readiness probe.
 func (s *RemoteKeySet) Loaded() bool { return s.loaded() }
+
+// DiscoveryURL returns the URL of the OpenID Connect discovery document the
+// set was found through when it came from [DiscoverKeySet], and "" when it
+// did not. An auth built on such a set is documented as an openIdConnect
+// security scheme with this URL (see [auth.WithOpenIDConnect]).
+func (s *RemoteKeySet) DiscoveryURL() string { return s.discovery }
 
 // URL returns the URL of the key set, with any password redacted.
 func (s *RemoteKeySet) URL() string { return s.url.Redacted() }
