@@ -458,13 +458,16 @@ func TestCacheFloodKeepsBoundsAndHotToken(t *testing.T) {
 	padding := strings.Repeat("x", 300)
 	exp := gojwt.NewNumericDate(clk.now().Add(time.Hour))
 	const flood = 1_000_000
+	// The claims of each entry: the cache holds a copy of its own, as
+	// for a miss, so one map serves as the decoded claims of every token.
+	claims := map[string]any{"iss": "https://issuer.example", "exp": float64(exp.Unix()), "iat": float64(clk.now().Unix()),
+		"scope": "items:read items:write", "aud": "https://api.example"}
 	for i := range flood {
 		// A distinct token of about 500 bytes and the claims a miss
 		// would cache for it.
-		raw := "eyJhbGciOiJIUzI1NiJ9." + strconv.Itoa(i) + padding + ".c2lnbmF0dXJlLW9mLWEtbWlzcy1vZi10aGUtZmxvb2QtdGVzdA"
-		claims := map[string]any{"iss": "https://issuer.example", "sub": "user-" + strconv.Itoa(i), "exp": float64(exp.Unix()),
-			"iat": float64(clk.now().Unix()), "jti": strconv.Itoa(i) + "-8d2f4c1e-6b7a", "scope": "items:read items:write",
-			"aud": "https://api.example"}
+		n := strconv.Itoa(i)
+		raw := "eyJhbGciOiJIUzI1NiJ9." + n + padding + ".c2lnbmF0dXJlLW9mLWEtbWlzcy1vZi10aGUtZmxvb2QtdGVzdA"
+		claims["sub"], claims["jti"] = "user-"+n, n+"-8d2f4c1e-6b7a"
 		rec := verified{key: c.v.local.index().all[0].key, alg: lookupAlgorithm("HS256"), exp: exp}
 		e := c.newEntry(c.hash(raw), raw, &rec, nil)
 		var cost int64
