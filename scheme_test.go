@@ -472,3 +472,30 @@ func TestSchemeAccessorsReturnCopies(t *testing.T) {
 		})
 	}
 }
+
+// TestBearerToken68EveryByte places every byte value at every position of
+// tokens of 1 to 20 bytes (before, inside and after the scan's blocks of
+// eight), as a token character and in the padding, and checks Bearer's
+// verdict against token68 as isToken68 (fuzz_test.go) defines it.
+func TestBearerToken68EveryByte(t *testing.T) {
+	const body = "eyJhbGciOiJIUzI1NiJ9"
+	for n := 1; n <= len(body); n++ {
+		for pos := range n + 2 {
+			for c := range 256 {
+				tok := []byte(body[:n] + "==")
+				if pos >= len(tok) {
+					continue
+				}
+				tok[pos] = byte(c)
+				if strings.ContainsAny(string(tok), " \t\r\n,") {
+					continue // separators: the header's syntax, not token68's
+				}
+				h := http.Header{"Authorization": {"Bearer " + string(tok)}}
+				_, err := auth.ParseAuthorization(h, "Bearer")
+				if want := isToken68(string(tok)); (err == nil) != want {
+					t.Fatalf("token %q: error %v; token68 %v", tok, err, want)
+				}
+			}
+		}
+	}
+}
