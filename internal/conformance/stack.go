@@ -1,5 +1,5 @@
 // Package conformance holds the one table of requests that every way of
-// serving auth must answer identically: net/http, chi, Echo and Gin. Each
+// serving auth must answer identically: net/http, chi, Echo, Gin and huma. Each
 // adapter module builds the routes below with its own router and runs [Run];
 // the cases compare the status, every response header line but Date, and the
 // exact body, so no adapter can drift from the library's own responses.
