@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humaecho"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/labstack/echo/v4"
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/adapters/huma"
@@ -43,6 +45,12 @@ func newAPI(s *conformance.Stack, opaque bool) (huma.API, http.Handler) {
 	if opaque {
 		api.UseMiddleware(func(ctx huma.Context, next func(huma.Context)) { next(hidden{ctx}) })
 	}
+	registerAll(api, s)
+	return api, mux
+}
+
+// registerAll registers the conformance routes on api.
+func registerAll(api huma.API, s *conformance.Stack) {
 	huma.Register(api, get("public", "/public"), func(context.Context, *struct{}) (*textOutput, error) {
 		return text(http.StatusOK, conformance.ReplyPublic())
 	})
@@ -93,7 +101,6 @@ func newAPI(s *conformance.Stack, opaque bool) (huma.API, http.Handler) {
 	huma.Register(items, get("get-item", "/{id}"), func(ctx context.Context, in *itemInput) (*textOutput, error) {
 		return text(http.StatusOK, conformance.ReplyItem(in.ID, auth.MustFrom[auth.Claims](ctx)))
 	})
-	return api, mux
 }
 
 // hidden is a huma.Context without the Unwrap method of humago's.
@@ -125,4 +132,21 @@ func FuzzConformance(f *testing.F) {
 
 func FuzzConformanceOpaqueContext(f *testing.F) {
 	conformance.Fuzz(f, newOpaqueServer)
+}
+
+// newEchoServer serves the same API through huma's Echo adapter, whose
+// context does not hand out an *http.Request: the middleware makes one from
+// the huma.Context, as for every router not built on net/http.
+func newEchoServer(s *conformance.Stack) http.Handler {
+	e := echo.New()
+	registerAll(humaecho.New(e, huma.DefaultConfig("Conformance", "1.0.0")), s)
+	return e
+}
+
+func TestConformanceEcho(t *testing.T) {
+	conformance.Run(t, newEchoServer)
+}
+
+func FuzzConformanceEcho(f *testing.F) {
+	conformance.Fuzz(f, newEchoServer)
 }
