@@ -39,16 +39,19 @@
 // operation gets its security (alternatives for an [auth.AnyOf], the empty
 // requirement for [Optional] ones) and, unless it defines them itself, a 401
 // response and, when it requires scopes, a 403 response, both with huma's
-// [huma.ErrorModel] as problem+json.
+// [huma.ErrorModel] as problem+json. A jwt auth whose key set came from
+// OpenID Connect discovery is documented as an openIdConnect scheme with the
+// provider's discovery URL.
 //
 // # Requests
 //
 // The auth reads the request that huma's router received: for the adapters
-// built on net/http (humago, humachi, humamux, humaflow) the
-// [*http.Request] itself, with the context that earlier huma middleware set;
-// for the others (humaecho, humagin, humafiber, …) a request made from the
-// [huma.Context]: method, URL, host, remote address, TLS state and every
-// header line.
+// whose context hands out the [*http.Request] (humago, humachi, humamux,
+// humaflow) that request itself, with the context that earlier huma
+// middleware set; for the others (humaecho, humagin, humafiber, …) a request
+// made from the [huma.Context]: method, URL, host, remote address, TLS state
+// and every header line. The conformance table of this module runs through
+// humago, humaecho and a context that hides its request.
 package authhuma
 
 import (
