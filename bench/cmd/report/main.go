@@ -370,6 +370,10 @@ func writeClaim(w io.Writer, c claim, res results, base string, subjects []bench
 		measured = true
 		if c.allocs {
 			parts = append(parts, fmt.Sprintf("%s %.0f allocs", cell.Name, v))
+		} else if c.max < 0.1 {
+			// Three decimals, so that a value just above a small bound
+			// does not print as the bound itself.
+			parts = append(parts, fmt.Sprintf("%s %.3f×", cell.Name, v))
 		} else {
 			parts = append(parts, fmt.Sprintf("%s %.2f×", cell.Name, v))
 		}

@@ -111,6 +111,7 @@ func TestClaims(t *testing.T) {
 	}{
 		{claim{text: "ratio", group: "alg", subject: "typedauth", max: 1.0}, "ratio: **holds** (HS256 0.50×, RS256 0.90×)"},
 		{claim{text: "some cells", group: "alg", cells: []string{"RS256"}, subject: "typedauth", max: 0.8}, "some cells: **does not hold** (RS256 0.90×)"},
+		{claim{text: "small bound", group: "alg", cells: []string{"RS256"}, subject: "typedauth", max: 0.02}, "small bound: **does not hold** (RS256 0.900×)"},
 		{claim{text: "allocs", group: "alg", subject: "typedauth", allocs: true, max: 4}, "allocs: **holds** (HS256 3 allocs, RS256 3 allocs)"},
 		{claim{text: "scaling", group: "parallel", over: "alg", subject: "typedauth", max: 0.6}, "scaling: **holds** (HS256 0.50×)"},
 		{claim{text: "absent", group: "alg", subject: "no-such-subject", max: 1}, "absent: not checked (the subject is absent or lacks a check)"},
