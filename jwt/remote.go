@@ -353,25 +353,32 @@ func (s *RemoteKeySet) pendingFetch() {
 	}
 }
 
-// Refresh downloads the set now, or waits for the download under way,
-// regardless of the unknown-kid rate limit. It returns the download's error
-// (the keys already loaded stay in use), ctx's if ctx ends first, or
-// [ErrClosed] once the set is closed.
+// Refresh downloads the set now, regardless of the unknown-kid rate limit,
+// and returns once a download begun after the call has ended: when one was
+// already under way, it waits for it and then for another, since the first
+// may have fetched the set before a change the caller knows of. It returns
+// that download's error (the keys already loaded stay in use), ctx's if ctx
+// ends first, or [ErrClosed] once the set is closed.
 func (s *RemoteKeySet) Refresh(ctx context.Context) error {
-	s.mu.Lock()
-	f := s.flight
-	if f == nil && !s.closed {
-		f = s.startFetchLocked()
-	}
-	s.mu.Unlock()
-	if f == nil {
-		return ErrClosed
-	}
-	select {
-	case <-f.done:
-		return f.err
-	case <-ctx.Done():
-		return context.Cause(ctx)
+	for begun := false; ; begun = true {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return ErrClosed
+		}
+		f, fresh := s.flight, begun
+		if f == nil {
+			f, fresh = s.startFetchLocked(), true
+		}
+		s.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		if fresh {
+			return f.err
+		}
 	}
 }
 
