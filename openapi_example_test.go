@@ -64,3 +64,25 @@ func ExampleSecuritySchemes() {
 	//   }
 	// }
 }
+
+// An entry of your own for a place is used as it is: here the bearer token
+// is documented as OAuth 2.0 client credentials, and the flow lists the
+// scopes that the routes require.
+func ExampleSecuritySchemes_oauth2() {
+	tokens := auth.NewScoped(auth.Bearer(), func(context.Context, string) (auth.Claims, error) {
+		return auth.Claims{}, nil // a real verifier checks the token
+	}, nil)
+	schemes := auth.SecuritySchemes{"oauth": {Type: "oauth2", Flows: &auth.OAuthFlows{
+		ClientCredentials: &auth.OAuthFlow{
+			TokenURL: "https://id.example.com/oauth/token",
+			Scopes:   map[string]string{"reports:read": "Read the reports"},
+		},
+	}}}
+	read := schemes.Require(tokens.Requires("reports:read"))
+	export := schemes.Require(tokens.Requires("reports:export"))
+
+	out, _ := json.Marshal(map[string]any{"securitySchemes": schemes, "read": read, "export": export})
+	fmt.Println(string(out))
+	// Output:
+	// {"export":[{"oauth":["reports:export"]}],"read":[{"oauth":["reports:read"]}],"securitySchemes":{"oauth":{"type":"oauth2","flows":{"clientCredentials":{"tokenUrl":"https://id.example.com/oauth/token","scopes":{"reports:export":"","reports:read":"Read the reports"}}}}}}
+}
