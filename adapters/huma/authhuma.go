@@ -61,6 +61,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -265,7 +266,10 @@ func security(api huma.API, a auth.Documented, fn string, optional bool) []map[s
 
 // Operation returns op protected and documented with a: [Middleware] is
 // appended to op.Middlewares, op.Security is set by [Security], and 401 and
-// (when a requires scopes) 403 responses are added unless op defines them:
+// (when a requires scopes) 403 responses are added unless op defines them.
+// When op already has security, as from an earlier Operation, a request
+// must satisfy both, and op.Security becomes their combination (see
+// [Group]):
 //
 //	huma.Register(api, authhuma.Operation(api, tokens.Requires("items:read"), huma.Operation{
 //		OperationID: "list-items", Method: http.MethodGet, Path: "/items",
@@ -276,7 +280,7 @@ func Operation(api huma.API, a Auth, op huma.Operation) huma.Operation {
 	if isNil(a) {
 		panic("authhuma: Operation: nil auth")
 	}
-	op.Security = Security(api, a)
+	op.Security = both(Security(api, a), op.Security)
 	op.Middlewares = append(op.Middlewares[:len(op.Middlewares):len(op.Middlewares)], Middleware(a))
 	documentErrors(api, &op, a)
 	return op
@@ -288,7 +292,7 @@ func OptionalOperation(api huma.API, a Auth, op huma.Operation) huma.Operation {
 	if isNil(a) {
 		panic("authhuma: OptionalOperation: nil auth")
 	}
-	op.Security = OptionalSecurity(api, a)
+	op.Security = both(OptionalSecurity(api, a), op.Security)
 	op.Middlewares = append(op.Middlewares[:len(op.Middlewares):len(op.Middlewares)], Optional(a))
 	documentErrors(api, &op, a)
 	return op
@@ -338,7 +342,20 @@ func Group(g *huma.Group, a Auth) {
 	}
 	security := Security(g, a) // checked now: a panic here beats one per operation
 	g.UseMiddleware(Middleware(a))
+	// huma runs a group's modifiers once to document an operation and once
+	// to route it, on the same *Operation when the group has no prefix:
+	// each operation is modified once.
+	var (
+		mu   sync.Mutex
+		done = map[*huma.Operation]bool{}
+	)
 	g.UseSimpleModifier(func(op *huma.Operation) {
+		mu.Lock()
+		defer mu.Unlock()
+		if done[op] {
+			return
+		}
+		done[op] = true
 		op.Security = both(security, op.Security)
 		documentErrors(g, op, a)
 	})
@@ -346,10 +363,10 @@ func Group(g *huma.Group, a Auth) {
 
 // both returns the security of an operation that must satisfy a and b, each
 // a list of alternatives: every alternative of a combined with every one of
-// b, a scheme named by both requiring the scopes of both. A nil b (an
+// b, a scheme named by both requiring the scopes of both. An empty b (an
 // operation with no security of its own) leaves a.
 func both(a, b []map[string][]string) []map[string][]string {
-	if b == nil {
+	if len(b) == 0 {
 		return a
 	}
 	var out []map[string][]string

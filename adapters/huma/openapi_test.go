@@ -237,6 +237,12 @@ func TestGroupAndOperation(t *testing.T) {
 	huma.Register(g, authhuma.OptionalOperation(g, tokens, get("optional", "/optional")), func(context.Context, *struct{}) (*struct{}, error) { return nil, nil })
 	huma.Register(g, get("plain", "/plain"), func(context.Context, *struct{}) (*struct{}, error) { return nil, nil })
 
+	// A group without a prefix: huma modifies the same operation twice.
+	bare := huma.NewGroup(api)
+	authhuma.Group(bare, s.Either)
+	huma.Register(bare, authhuma.Operation(bare, s.Reports, get("bare-reports", "/bare/reports")), func(context.Context, *struct{}) (*struct{}, error) { return nil, nil })
+	huma.Register(bare, get("bare-plain", "/bare/plain"), func(context.Context, *struct{}) (*struct{}, error) { return nil, nil })
+
 	either := huma.NewGroup(api, "/either")
 	authhuma.Group(either, s.Either)
 	huma.Register(either, authhuma.Operation(either, s.Reports, get("reports", "/reports")), func(context.Context, *struct{}) (*struct{}, error) { return nil, nil })
@@ -250,6 +256,8 @@ func TestGroupAndOperation(t *testing.T) {
 		{path: "/g/optional", want: `[{"bearer":["items:read"]}]`},
 		{path: "/g/plain", want: `[{"bearer":["items:read"]}]`},
 		{path: "/either/reports", want: `[{"bearer":["reports:read"]},{"bearer":["reports:read"],"header.X-Api-Key":[]}]`},
+		{path: "/bare/reports", want: `[{"bearer":["reports:read"]},{"bearer":["reports:read"],"header.X-Api-Key":[]}]`},
+		{path: "/bare/plain", want: `[{"bearer":[]},{"header.X-Api-Key":[]}]`},
 	} {
 		if got := jsonOf(t, paths[tt.path].Get.Security); got != tt.want {
 			t.Errorf("%s: security = %s; want %s", tt.path, got, tt.want)
@@ -267,6 +275,43 @@ func TestGroupAndOperation(t *testing.T) {
 	} {
 		if rec := conformance.Serve(t, mux, "GET", tt.path, tt.authorization); rec.Code != tt.want {
 			t.Errorf("%s with %q: %d; want %d", tt.path, tt.authorization, rec.Code, tt.want)
+		}
+	}
+}
+
+// Two Operations on one operation require both auths, in the document as on
+// the wire; security the operation had as an empty list is no requirement.
+func TestOperationTwice(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	api := humago.New(mux, huma.DefaultConfig("Twice", "1.0.0"))
+	s := conformance.NewStack()
+	op := authhuma.Operation(api, s.Keys, authhuma.Operation(api, s.Reports, get("both", "/both")))
+	huma.Register(api, op, func(context.Context, *struct{}) (*struct{}, error) { return nil, nil })
+	if got, want := jsonOf(t, op.Security), `[{"bearer":["reports:read"],"header.X-Api-Key":[]}]`; got != want {
+		t.Errorf("security = %s; want %s", got, want)
+	}
+	empty := authhuma.Operation(api, s.Reports, huma.Operation{Method: http.MethodGet, Path: "/e", Security: []map[string][]string{}})
+	if got, want := jsonOf(t, empty.Security), `[{"bearer":["reports:read"]}]`; got != want {
+		t.Errorf("security over an empty list = %s; want %s", got, want)
+	}
+	for _, tt := range []struct {
+		name   string
+		header [][2]string
+		want   int
+	}{
+		{name: "token only", header: [][2]string{{"Authorization", "Bearer t-bob"}}, want: http.StatusUnauthorized},
+		{name: "key only", header: [][2]string{{"X-Api-Key", conformance.APIKey}}, want: http.StatusUnauthorized},
+		{name: "both", header: [][2]string{{"Authorization", "Bearer t-bob"}, {"X-Api-Key", conformance.APIKey}}, want: http.StatusNoContent},
+	} {
+		req := httptest.NewRequest("GET", "/both", nil)
+		for _, kv := range tt.header {
+			req.Header.Add(kv[0], kv[1])
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("%s: %d %s; want %d", tt.name, rec.Code, rec.Body, tt.want)
 		}
 	}
 }
