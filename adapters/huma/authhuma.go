@@ -124,8 +124,9 @@ func middleware(protect func(http.ResponseWriter, *http.Request) (*http.Request,
 	}
 }
 
-// request returns the request of ctx: the router's own for the adapters built
-// on net/http, otherwise one made from ctx. Its context is ctx.Context().
+// request returns the request of ctx: the router's own for the adapters whose
+// context hands it out, otherwise one made from ctx. Its context is
+// ctx.Context().
 func request(ctx huma.Context) *http.Request {
 	c := ctx
 	for {
