@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -440,7 +441,8 @@ func (s *Store) parse(key string) (string, bool) {
 	return rest[:idLen], true
 }
 
-// Lookup checks a presented key and returns its description. It fails with
+// Lookup checks a presented key and returns its description, which the
+// caller owns (its Scopes are a copy of the cached key's). It fails with
 // an error matching [auth.ErrInvalidCredential] for a malformed, unknown,
 // wrong, revoked or expired key, and with a 503 [*auth.Error] when the
 // database cannot be reached.
@@ -465,7 +467,9 @@ func (s *Store) Lookup(ctx context.Context, key string) (Key, error) {
 		return Key{}, ErrExpired
 	}
 	s.touch(id, now)
-	return c.key, nil
+	k := c.key
+	k.Scopes = slices.Clone(k.Scopes) // the caller's own: c is shared by every request
+	return k, nil
 }
 
 // row returns the row of id from the cache when it may be trusted, and from
@@ -592,7 +596,8 @@ func (s *Store) Auth(opts ...apikey.Option) *auth.Auth[apikey.Principal] {
 // the scopes it grants.
 type Scoped struct {
 	apikey.Principal
-	// Granted lists the key's scopes.
+	// Granted lists the key's scopes: the request's own copy, which a
+	// handler may change without affecting other requests.
 	Granted []string
 }
 
@@ -615,7 +620,7 @@ func (s *Store) ScopedAuth(opts ...apikey.Option) *auth.ScopedAuth[Scoped] {
 		if c == nil || !c.key.RevokedAt.IsZero() {
 			return Scoped{}, apikey.ErrUnknownKey // revoked or deleted in between
 		}
-		return Scoped{Principal: p, Granted: c.key.Scopes}, nil
+		return Scoped{Principal: p, Granted: slices.Clone(c.key.Scopes)}, nil
 	}), nil)
 }
 
