@@ -60,9 +60,13 @@ type Checker interface {
 }
 
 // Revoker records revocations. An entry is kept until the time given as
-// expires, after which the tokens it concerns have expired on their own;
-// give the token's exp for a token, and the issue time plus the longest
-// token lifetime for a subject.
+// expires, after which the tokens it concerns must no longer be accepted
+// on their own. A verifier accepts a token until its exp plus the clock
+// skew it tolerates (package jwt: the Leeway of its Config, 10 s by
+// default), so give the token's exp plus that leeway for a token, and the
+// issue time plus the longest token lifetime plus the leeway for a
+// subject: an entry that lapses at exp lets the revoked token back in for
+// the rest of the leeway.
 type Revoker interface {
 	// RevokeToken revokes the token whose jti is id.
 	RevokeToken(ctx context.Context, id string, expires time.Time) error

@@ -166,7 +166,10 @@ func (r *replica) routes() http.Handler {
 	mux.Handle("POST /logout", user.Handler(func(w http.ResponseWriter, req *http.Request, c auth.Claims) {
 		t := revoke.FromClaims(c)
 		exp, _ := c["exp"].(float64)
-		if err := r.revocations.RevokeToken(req.Context(), t.ID, time.Unix(int64(exp)+1, 0)); err != nil {
+		// The token is accepted until exp plus the leeway (r.tokens keeps
+		// jwt's default); its revocation must last as long.
+		until := time.Unix(int64(exp)+1, 0).Add(jwt.DefaultLeeway)
+		if err := r.revocations.RevokeToken(req.Context(), t.ID, until); err != nil {
 			http.Error(w, "revocation failed", http.StatusServiceUnavailable)
 			return
 		}

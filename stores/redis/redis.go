@@ -250,8 +250,9 @@ redis.call('PUBLISH', ARGV[4], ARGV[1] .. ' ' .. value .. ' ' .. ARGV[5])
 return value
 `)
 
-// RevokeToken revokes the token whose jti is id until expires, the token's
-// own expiry, on every Store of the prefix. A revocation that has already
+// RevokeToken revokes the token whose jti is id until expires (the token's
+// exp plus the leeway of its verifier: see [revoke.Revoker]), on every Store
+// of the prefix. A revocation that has already
 // expired is not recorded. It fails if Redis cannot be reached: then the
 // token is not revoked.
 func (s *Store) RevokeToken(ctx context.Context, id string, expires time.Time) error {
@@ -263,7 +264,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string, expires time.Time) e
 
 // RevokeSubject revokes, on every Store of the prefix, every token of
 // subject issued before before, until expires (the latest expiry of those
-// tokens). A revocation already recorded for subject is never narrowed. It
+// tokens plus the leeway of their verifier). A revocation already recorded for subject is never narrowed. It
 // fails if Redis cannot be reached: then nothing is revoked.
 func (s *Store) RevokeSubject(ctx context.Context, subject string, before, expires time.Time) error {
 	if subject == "" {
