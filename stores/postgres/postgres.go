@@ -41,6 +41,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -89,8 +90,9 @@ type Config struct {
 	// revocations.
 	Pool *pgxpool.Pool
 	// Table names the table of keys, optionally schema-qualified
-	// ("auth.api_keys"); it also names the notification channel. Each part
-	// is a lowercase SQL identifier. Default: [DefaultTable].
+	// ("auth.api_keys"); it also names the notification channel (one
+	// longer than PostgreSQL's 63 bytes is named by a digest of it). Each
+	// part is a lowercase SQL identifier. Default: [DefaultTable].
 	Table string
 	// KeyPrefix starts every created key, to make keys recognisable (in
 	// secret scanners, in logs); letters and digits. Default:
@@ -200,6 +202,9 @@ type cached struct {
 	loaded int64 // monotonic ns
 }
 
+// maxChannel is the longest channel name PostgreSQL takes (NAMEDATALEN - 1).
+const maxChannel = 63
+
 var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$`)
 var prefixRE = regexp.MustCompile(`^[A-Za-z0-9]{1,16}$`)
 
@@ -270,6 +275,11 @@ func New(cfg Config) (*Store, error) {
 	}
 	if s.channel == "" {
 		s.channel = DefaultTable
+	}
+	if len(s.channel) > maxChannel {
+		// pg_notify refuses longer names, and LISTEN would truncate them.
+		sum := sha256.Sum256([]byte(s.channel))
+		s.channel = "typedauth_api_keys_" + hex.EncodeToString(sum[:16])
 	}
 	if s.prefix == "" {
 		s.prefix = DefaultKeyPrefix
