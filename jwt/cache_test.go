@@ -509,8 +509,12 @@ func TestCacheFloodKeepsBoundsAndHotToken(t *testing.T) {
 // is absent from the set is never served.
 func TestCacheConcurrentHitsMissesAndRotation(t *testing.T) {
 	f := newRemoteCacheFixture(t, "stable", "rotating")
-	var rotatingPresent atomic.Bool
-	rotatingPresent.Store(true)
+	// phase counts the changes of the rotating key's presence: odd while
+	// the set surely lacks it (raised after a removal, and again before an
+	// addition). A request that sees the same odd phase before and after
+	// it ran wholly while the key was absent; a boolean would also match a
+	// slow request that spans a whole present phase.
+	var phase atomic.Int64
 	var seen sync.Map // sub → the claims JSON every request must see
 	h := f.auth.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := auth.MustFrom[auth.Claims](r.Context())
@@ -544,11 +548,10 @@ func TestCacheConcurrentHitsMissesAndRotation(t *testing.T) {
 					return
 				}
 				// A token of the rotating key: rejected when its key was
-				// absent both before and after the request.
-				absentBefore := !rotatingPresent.Load()
+				// absent for the whole request.
+				before := phase.Load()
 				w := cacheGet(h, rotating)
-				absentAfter := !rotatingPresent.Load()
-				if absentBefore && absentAfter && w.Code == http.StatusOK {
+				if before%2 == 1 && phase.Load() == before && w.Code == http.StatusOK {
 					t.Error("a token of a removed key was served")
 					return
 				}
@@ -556,13 +559,11 @@ func TestCacheConcurrentHitsMissesAndRotation(t *testing.T) {
 		})
 	}
 	for i := range 20 {
-		// The flag says absent only while the set surely lacks the key:
-		// cleared after a removal, set before an addition.
 		if i%2 == 0 {
 			f.publish(t, "stable")
-			rotatingPresent.Store(false)
+			phase.Add(1) // odd: absent
 		} else {
-			rotatingPresent.Store(true)
+			phase.Add(1) // even: present, or about to be
 			f.publish(t, "stable", "rotating")
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -47,7 +47,7 @@ func (s *jwksTestServer) set(h jwksHandler) { s.handler.Store(&h) }
 // bound instead of hanging.
 func (s *jwksTestServer) waitHits(tb testing.TB, n int) {
 	tb.Helper()
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for range n {
 		select {
 		case <-s.hits:
@@ -279,7 +279,7 @@ func TestRemoteKeySetSurvivesServerFailures(t *testing.T) {
 			if !errors.Is(err, ErrKeyNotFound) || errors.Is(err, auth.ErrUnavailable) {
 				t.Fatalf("VerificationKey(unknown kid) = %v; want ErrKeyNotFound, not auth.ErrUnavailable", err)
 			}
-			if elapsed := time.Since(start); elapsed > 2*fetchTimeout+5*time.Second {
+			if elapsed := time.Since(start); elapsed > 2*fetchTimeout+15*time.Second {
 				t.Errorf("two failed downloads took %v; want each bounded by the %v fetch timeout", elapsed, fetchTimeout)
 			}
 			wantKey(t, ks, "A", "RS256", k.rsa.Public())
@@ -407,7 +407,7 @@ func TestRemoteKeySetCloseStopsGoroutines(t *testing.T) {
 		tb.Helper()
 		select {
 		case <-ks.done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(30 * time.Second):
 			tb.Fatal("the set's goroutines did not stop")
 		}
 	}
@@ -428,7 +428,7 @@ func TestRemoteKeySetCloseStopsGoroutines(t *testing.T) {
 		}()
 		select {
 		case <-closed:
-		case <-time.After(10 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatal("Close did not return while a download hung")
 		}
 		stopped(t, ks)
@@ -471,7 +471,7 @@ func TestRemoteKeySetCloseStopsGoroutines(t *testing.T) {
 		if ks != nil || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrKeySetUnavailable) {
 			t.Fatalf("NewRemoteKeySet = %v, %v; want nil and a deadline error", ks, err)
 		}
-		if elapsed := time.Since(start); elapsed > 5*time.Second {
+		if elapsed := time.Since(start); elapsed > 15*time.Second {
 			t.Errorf("construction took %v; want it bounded by ctx", elapsed)
 		}
 	})
@@ -490,7 +490,9 @@ func TestRemoteKeySetWaitingLookupHonoursItsContext(t *testing.T) {
 	if !errors.Is(err, ErrKeyNotFound) || errors.Is(err, auth.ErrUnavailable) {
 		t.Fatalf("VerificationKey with an expiring context = %v; want ErrKeyNotFound (the set has loaded)", err)
 	}
-	if waited := time.Since(start); waited > time.Second {
+	// A generous bound for a loaded machine: without the context, the
+	// lookup would wait for the hour-long fetch timeout.
+	if waited := time.Since(start); waited > 10*time.Second {
 		t.Errorf("the lookup waited %v; want about its context's 50ms", waited)
 	}
 }
