@@ -20,6 +20,11 @@
 //	checked := auth.Scoped(auth.Then(tokens, revoke.Stage(list, revoke.FromClaims)), nil)
 //	mux.Handle("GET /reports", checked.Requires("reports:read").Guard(reports))
 //
+// A nil scope reader reads the claims' scope and scp, as jwt.New does. Give
+// the reader of the token auth when it reads others: auth0.Scopes for Auth0
+// tokens (which add permissions), or the function given to
+// jwt.NewTypedFunc.
+//
 // [Memory] keeps revocations in the process, for a single instance and for
 // tests; the module github.com/typedauth/auth/stores/redis shares them
 // between replicas.
