@@ -32,7 +32,11 @@
 // backoff, and serves again as soon as it has reloaded the list.
 //
 // Revocations must survive a Redis restart: run Redis with persistence
-// (appendonly yes) or with replicas, or a restart forgets them.
+// (appendonly yes) or with replicas, or a restart forgets them. They must
+// not be evicted either: every revocation key has an expiry, so under
+// memory pressure any maxmemory-policy but noeviction (volatile-ttl and
+// volatile-lru first) may drop them, and the next reload forgets them; use
+// noeviction, or a Redis of its own for revocations.
 package authredis
 
 import (
