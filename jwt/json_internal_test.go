@@ -3,6 +3,8 @@ package jwt
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"unicode/utf8"
@@ -84,4 +86,37 @@ func depth(data []byte) int {
 		}
 	}
 	return max
+}
+
+// TestScanClaimsDecodesLikeEncodingJSON: the map scanClaims fills for
+// scannedClaims is the one encoding/json decodes from the same payload,
+// value types included, and a number beyond float64 is the same type error.
+func TestScanClaimsDecodesLikeEncodingJSON(t *testing.T) {
+	for _, payload := range []string{
+		`{}`,
+		`{"sub":"alice","exp":1700000000,"iat":1.5e9,"n":-0,"f":0.1,"big":123456789012345678901234567890}`,
+		`{"s":"caf\u00e9 \"q\" \\ \/ \n","t":true,"f":false,"z":null,"e":""}`,
+		`{ "aud" : [ "a" , "b" ] , "o" : { "k" : [ 1 , { "x" : null } ] } , "emoji" : "😀" }`,
+		`{"dup":1,"dup":"last"}`,
+		`{"\u0061mount":3,"k":[]}`,
+	} {
+		want := map[string]any{}
+		if err := json.Unmarshal([]byte(payload), &want); err != nil {
+			t.Fatal(payload, err)
+		}
+		got := map[string]any{}
+		if _, err := scanClaims([]byte(payload), got); err != nil {
+			t.Fatalf("scanClaims(%s): %v", payload, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("scanClaims(%s) = %#v; encoding/json gives %#v", payload, got, want)
+		}
+	}
+	var want map[string]any
+	wantErr := json.Unmarshal([]byte(`{"x":1e400}`), &want)
+	_, gotErr := scanClaims([]byte(`{"x":1e400}`), map[string]any{})
+	var we, ge *json.UnmarshalTypeError
+	if !errors.As(wantErr, &we) || !errors.As(gotErr, &ge) || we.Value != ge.Value || we.Type != ge.Type {
+		t.Errorf("1e400: scanClaims error %v; encoding/json's %v", gotErr, wantErr)
+	}
 }

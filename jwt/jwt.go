@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	gojwt "github.com/golang-jwt/jwt/v5"
-
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/scopes"
 )
@@ -152,11 +150,11 @@ func (a *Auth) verify(ctx context.Context, raw string) (auth.Claims, error) {
 // verifyRecording is verify without the cache, filling rec (when not nil)
 // as [verifier.parseRecording] does.
 func (a *Auth) verifyRecording(ctx context.Context, raw string, rec *verified) (auth.Claims, error) {
-	claims := make(map[string]any, 8)
-	if err := a.v.parseRecording(ctx, raw, gojwt.MapClaims(claims), rec); err != nil {
+	claims := &scannedClaims{MapClaims: make(map[string]any, 8)}
+	if err := a.v.parseRecording(ctx, raw, claims, rec); err != nil {
 		return nil, err
 	}
-	return claims, nil
+	return auth.Claims(claims.MapClaims), nil
 }
 
 // built is what New and NewTyped share.

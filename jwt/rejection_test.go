@@ -85,3 +85,28 @@ func TestRejectionOfIncomparableError(t *testing.T) {
 		t.Errorf("Rejection(sliceError) = %v; want nil", r)
 	}
 }
+
+// TestPayloadNotAnObjectIsMalformed: a validly signed token whose payload
+// is JSON but not an object (null, which encoding/json decodes without
+// calling a decoder, an array, a string, a number) is malformed, for the
+// map claims of an Auth as for the struct of a TypedAuth.
+func TestPayloadNotAnObjectIsMalformed(t *testing.T) {
+	a := newAuth(t, hsConfig())
+	typed, err := jwt.NewTyped[userClaims](hsConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := jwt.Rejection(jwt.ErrTokenMalformed).Detail
+	for _, payload := range []string{`null`, ` null `, `[]`, `"sub"`, `1700000000`, `true`} {
+		tok := hs256(`{"alg":"HS256","typ":"JWT"}`, payload, secret64[:32])
+		_, err := a.Verify(context.Background(), tok)
+		var got *auth.Error
+		if !errors.As(err, &got) || got.Detail != want || !errors.Is(err, jwt.ErrTokenMalformed) {
+			t.Errorf("Auth, payload %s: %v; want %q", payload, err, want)
+		}
+		_, err = typed.Verify(context.Background(), tok)
+		if !errors.As(err, &got) || got.Detail != want || !errors.Is(err, jwt.ErrTokenMalformed) {
+			t.Errorf("TypedAuth, payload %s: %v; want %q", payload, err, want)
+		}
+	}
+}

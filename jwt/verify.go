@@ -1,11 +1,13 @@
 package jwt
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,18 +111,31 @@ func (v *verifier) parse(ctx context.Context, raw string, claims gojwt.Claims) e
 // parseRecording is parse that also fills rec, when it is not nil, with
 // what a successful verification relied on (the key, the times), for the
 // verified-token cache (cache.go).
+//
+// A *scannedClaims checks its payload as the parser decodes it (see
+// [scannedClaims.UnmarshalJSON]); any other claims value has its payload
+// decoded and checked by precheck first.
 func (v *verifier) parseRecording(ctx context.Context, raw string, claims gojwt.Claims, rec *verified) error {
-	info, err := v.precheck(raw)
+	sc, scanned := claims.(*scannedClaims)
+	info, err := v.precheck(raw, !scanned)
 	if err != nil {
 		return err
 	}
 	if _, err := v.parser.ParseWithClaims(raw, claims, func(t *gojwt.Token) (any, error) {
+		if scanned && !sc.done {
+			// The payload was JSON null, which encoding/json decodes
+			// without calling UnmarshalJSON: not an object.
+			return nil, reject(rejectMalformed, errJSON)
+		}
 		key, err := v.keyFor(ctx, t)
 		if rec != nil && err == nil {
 			rec.keyed(t, key)
 		}
 		return key, err
 	}); err != nil {
+		if scanned {
+			info = sc.info
+		}
 		return v.fromParser(err, &info)
 	}
 	if rec != nil {
@@ -224,13 +239,13 @@ var strictBase64 = base64.RawURLEncoding.Strict()
 //   - a header with no crit or b64 parameter (RFC 7515 §4.1.11, RFC 7797),
 //     alg, kid and typ at most once and as strings, alg in the allowlist,
 //     and typ as Config.RequiredType says;
-//   - a payload that is a JSON object (nesting at most 64 deep, valid
+//   - when checkPayload is set, a payload that is a JSON object (nesting at most 64 deep, valid
 //     UTF-8) in which the registered claims, scope and scp appear at most
 //     once, under their exact names (encoding/json would take the last of
 //     two, or a case variant such as "EXP" or "ſub" for a struct field),
 //     registered claims have their JSON types, and NumericDates are finite
 //     numbers under 2^53 seconds.
-func (v *verifier) precheck(raw string) (payloadInfo, error) {
+func (v *verifier) precheck(raw string, checkPayload bool) (payloadInfo, error) {
 	var info payloadInfo
 	d1 := strings.IndexByte(raw, '.')
 	d2 := d1 + 1 + strings.IndexByte(raw[d1+1:], '.')
@@ -240,24 +255,40 @@ func (v *verifier) precheck(raw string) (payloadInfo, error) {
 	case strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0:
 		return info, reject(rejectMalformed, errAlphabet)
 	}
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	end := d1 // the segments to decode: the header, or header and payload
+	if checkPayload {
+		end = d2
+	}
+	var small [768]byte // enough for most headers without the pool
+	var buf []byte
+	hl, pl := strictBase64.DecodedLen(d1), 0
+	if checkPayload {
+		pl = strictBase64.DecodedLen(d2 - d1 - 1)
+	}
+	if need := end + hl + pl; need <= len(small) {
+		buf = small[:need]
+	} else {
+		bp := bufPool.Get().(*[]byte)
+		defer bufPool.Put(bp)
+		buf = slices.Grow((*bp)[:0], need)[:need]
+		*bp = buf
+	}
 	// The segments are copied into the buffer, then decoded after them:
 	// base64 decodes from bytes, and converting the string would allocate.
-	buf := append((*bp)[:0], raw[:d2]...)
-	hl, pl := strictBase64.DecodedLen(d1), strictBase64.DecodedLen(d2-d1-1)
-	buf = slices.Grow(buf, hl+pl)[:d2+hl+pl]
-	*bp = buf
-	header, payload := buf[d2:d2+hl], buf[d2+hl:d2+hl+pl]
+	copy(buf, raw[:end])
+	header, payload := buf[end:end+hl], buf[end+hl:end+hl+pl]
 	hn, err1 := strictBase64.Decode(header, buf[:d1])
-	pn, err2 := strictBase64.Decode(payload, buf[d1+1:d2])
+	pn, err2 := 0, error(nil)
+	if checkPayload {
+		pn, err2 = strictBase64.Decode(payload, buf[d1+1:d2])
+	}
 	if err1 != nil || err2 != nil {
 		return info, reject(rejectMalformed, errBase64)
 	}
-	if err := v.checkHeader(header[:hn]); err != nil {
+	if err := v.checkHeader(header[:hn]); err != nil || !checkPayload {
 		return info, err
 	}
-	return checkClaims(payload[:pn])
+	return scanClaims(payload[:pn], nil)
 }
 
 var (
@@ -397,63 +428,135 @@ const maxNumericDate = 1 << 53
 // payloadInfo records which tracked claims a payload holds.
 type payloadInfo struct{ seen uint16 }
 
-// checkClaims checks the names and JSON types of the registered claims of
-// payload (see precheck). Their values are golang-jwt's to validate.
-func checkClaims(payload []byte) (payloadInfo, error) {
+// scanClaims checks the names and JSON types of the registered claims of
+// payload (see precheck); their values are golang-jwt's to validate. When
+// into is not nil, it also stores every member in it, decoded as
+// encoding/json decodes it into a map[string]any, so that the payload is
+// scanned once: this is how [scannedClaims] decodes the payload that the
+// parser hands it, whose syntax encoding/json has checked.
+func scanClaims(payload []byte, into map[string]any) (payloadInfo, error) {
 	var info payloadInfo
+	var typeErr error // the first value that does not fit its Go type
 	err := members(payload, func(name, value []byte) error {
-		if len(name) < 3 || len(name) > maxFoldedNameLen {
-			return nil
+		if err := info.check(name, value); err != nil {
+			return err
 		}
-		switch name[0] | 0x20 {
-		case 'e', 'n', 'i', 'a', 's', 'j':
-		default:
-			if name[0] < 0x80 {
-				return nil // cannot be, or fold to, a tracked name
+		if into != nil {
+			x, err := decodeValue(value)
+			if err != nil {
+				// Like encoding/json, go on: a policy violation later in
+				// the payload is the reason to report.
+				typeErr = cmp.Or(typeErr, err)
 			}
+			into[string(name)] = x
 		}
-		bit := trackedBit(name)
-		if bit == 0 {
-			// ASCII folds to ASCII of the same length; other names may
-			// fold to a shorter one ("ſub" to "sub").
-			ascii := !slices.ContainsFunc(name, func(c byte) bool { return c >= utf8.RuneSelf })
-			for _, n := range trackedNames {
-				if (!ascii || len(n) == len(name)) && strings.EqualFold(string(name), n) {
-					// A case variant of a tracked claim ("EXP", or
-					// "ſub" with U+017F): encoding/json, which folds
-					// case, would read it as the claim.
-					return reject(rejectClaims, errClaimName)
-				}
-			}
-			return nil
-		}
-		if info.seen&bit != 0 {
-			return reject(rejectClaims, errDuplicate)
-		}
-		info.seen |= bit
-		good := true // scope, scp: any JSON type; their readers decide
-		switch bit {
-		case seenExp, seenNbf, seenIat:
-			good = numericDate(value)
-		case seenIss, seenSub, seenJti:
-			_, good = stringValue(value)
-		case seenAud:
-			var list []string // only an array of strings decodes
-			_, good = stringValue(value)
-			good = good || json.Unmarshal(value, &list) == nil && value[0] == '['
-		}
-		switch {
-		case good:
-			return nil
-		case !json.Valid(value):
-			return reject(rejectMalformed, errJSON) // not a type: not JSON
-		}
-		return reject(rejectClaims, errClaimType)
+		return nil
 	})
 	if errors.Is(err, errJSON) {
 		return info, reject(rejectMalformed, err)
 	}
-	return info, err
+	return info, cmp.Or(err, typeErr)
+}
+
+// check checks one member of a payload (see scanClaims) and records it.
+func (info *payloadInfo) check(name, value []byte) error {
+	if len(name) < 3 || len(name) > maxFoldedNameLen {
+		return nil
+	}
+	switch name[0] | 0x20 {
+	case 'e', 'n', 'i', 'a', 's', 'j':
+	default:
+		if name[0] < 0x80 {
+			return nil // cannot be, or fold to, a tracked name
+		}
+	}
+	bit := trackedBit(name)
+	if bit == 0 {
+		// ASCII folds to ASCII of the same length; other names may
+		// fold to a shorter one ("ſub" to "sub").
+		ascii := !slices.ContainsFunc(name, func(c byte) bool { return c >= utf8.RuneSelf })
+		for _, n := range trackedNames {
+			if (!ascii || len(n) == len(name)) && strings.EqualFold(string(name), n) {
+				// A case variant of a tracked claim ("EXP", or
+				// "ſub" with U+017F): encoding/json, which folds
+				// case, would read it as the claim.
+				return reject(rejectClaims, errClaimName)
+			}
+		}
+		return nil
+	}
+	if info.seen&bit != 0 {
+		return reject(rejectClaims, errDuplicate)
+	}
+	info.seen |= bit
+	good := true // scope, scp: any JSON type; their readers decide
+	switch bit {
+	case seenExp, seenNbf, seenIat:
+		good = numericDate(value)
+	case seenIss, seenSub, seenJti:
+		_, good = stringValue(value)
+	case seenAud:
+		var list []string // only an array of strings decodes
+		_, good = stringValue(value)
+		good = good || json.Unmarshal(value, &list) == nil && value[0] == '['
+	}
+	switch {
+	case good:
+		return nil
+	case !json.Valid(value):
+		return reject(rejectMalformed, errJSON) // not a type: not JSON
+	}
+	return reject(rejectClaims, errClaimType)
+}
+
+// decodeValue decodes the JSON value v (valid, of valid UTF-8) as
+// encoding/json decodes it into an any: strings, booleans and null
+// directly, numbers with strconv.ParseFloat as encoding/json does, and
+// arrays and objects by encoding/json itself.
+func decodeValue(v []byte) (any, error) {
+	switch v[0] {
+	case '"':
+		s, ok := stringValue(v)
+		if !ok {
+			return nil, reject(rejectMalformed, errJSON)
+		}
+		return string(s), nil
+	case 't':
+		return true, nil
+	case 'f':
+		return false, nil
+	case 'n':
+		return nil, nil
+	case '{', '[':
+		var x any
+		err := json.Unmarshal(v, &x)
+		return x, err
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		return nil, &json.UnmarshalTypeError{Value: "number " + string(v), Type: reflect.TypeFor[float64]()}
+	}
+	return f, nil
+}
+
+// scannedClaims is the claims value of [Auth]: golang-jwt's parser decodes
+// the payload into it with encoding/json, which hands UnmarshalJSON the
+// payload's bytes, already base64-decoded and checked as JSON. The policy
+// scan of precheck runs there, over those bytes, and fills the map in the
+// same pass, instead of decoding the payload a second time before the
+// parser. The parser validates the registered claims through MapClaims.
+type scannedClaims struct {
+	gojwt.MapClaims
+	info payloadInfo
+	done bool // UnmarshalJSON ran: the payload was not JSON null
+}
+
+// UnmarshalJSON checks and decodes the payload data (see scanClaims).
+func (c *scannedClaims) UnmarshalJSON(data []byte) error {
+	c.done = true
+	var err error
+	c.info, err = scanClaims(data, c.MapClaims)
+	return err
 }
 
 var (
