@@ -15,7 +15,9 @@
 // keeps the whole (unexpired) revocation list in memory: it loads it when it
 // subscribes, applies the messages as they arrive, and loads it again after
 // every reconnection, so that a revocation published while a replica was
-// disconnected is not missed. Checks read only the local view: they cost a
+// disconnected is not missed. A reload adds to the view and never removes
+// from it: a revocation a replica has seen stays until it expires, even if
+// Redis has since lost it. Checks read only the local view: they cost a
 // map lookup, never a round trip.
 //
 // # When Redis is unreachable
@@ -32,11 +34,12 @@
 // backoff, and serves again as soon as it has reloaded the list.
 //
 // Revocations must survive a Redis restart: run Redis with persistence
-// (appendonly yes) or with replicas, or a restart forgets them. They must
-// not be evicted either: every revocation key has an expiry, so under
+// (appendonly yes) or with replicas, or a restart forgets them for every
+// Store started afterwards (running Stores keep what they have seen). They
+// must not be evicted either: every revocation key has an expiry, so under
 // memory pressure any maxmemory-policy but noeviction (volatile-ttl and
-// volatile-lru first) may drop them, and the next reload forgets them; use
-// noeviction, or a Redis of its own for revocations.
+// volatile-lru first) may drop them, and Stores started afterwards never
+// see them; use noeviction, or a Redis of its own for revocations.
 package authredis
 
 import (
@@ -438,7 +441,11 @@ func (s *Store) listen(ctx context.Context, ps *redis.PubSub, heartbeat time.Dur
 	}
 }
 
-// load replaces the view with the revocations stored in Redis.
+// load adds the revocations stored in Redis to the view. It never drops an
+// entry of the view: nothing can un-revoke a token, so a Redis that lost a
+// revocation (a failover to a replica that missed the write, a restart
+// without persistence) does not make the replicas that saw it forget it;
+// entries leave the view at their own expiry.
 func (s *Store) load(ctx context.Context) error {
 	tokens, subjects := map[string]int64{}, map[string]entry{}
 	pattern := escapeGlob(s.prefix) + "[ts]:*"
@@ -475,7 +482,12 @@ func (s *Store) load(ctx context.Context) error {
 		cursor = next
 	}
 	s.mu.Lock()
-	s.tokens, s.subjects = tokens, subjects
+	for id, exp := range tokens {
+		s.add(s.tokens, s.subjects, "t", id, 0, exp)
+	}
+	for sub, e := range subjects {
+		s.add(s.tokens, s.subjects, "s", sub, e.Before, e.Expires)
+	}
 	s.mu.Unlock()
 	return nil
 }

@@ -571,3 +571,37 @@ func TestSilentPartition(t *testing.T) {
 		t.Errorf("after the partition, the token revoked meanwhile gets %d; want 401", got)
 	}
 }
+
+// A reload after a reconnection never forgets a revocation the local view
+// holds: a Redis that lost it (a failover to a replica that missed the write,
+// a restart without persistence) cannot un-revoke a token. The entry stays
+// until its own expiry.
+func TestReloadKeepsLocalRevocations(t *testing.T) {
+	addr := testservers.RedisAddr(t)
+	p := prefix(t)
+	px := newProxy(t, addr)
+	b := newReplica(t, authredis.Config{Client: client(t, px.addr()), Prefix: p})
+	ready(t, b.store)
+	ctx := context.Background()
+	expires := time.Now().Add(3 * time.Second)
+	if err := b.store.RevokeToken(ctx, "lost", expires); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.RevokeSubject(ctx, "mallory", time.Now(), expires); err != nil {
+		t.Fatal(err)
+	}
+	// The write is lost behind the store's back.
+	if n, err := client(t, addr).Del(ctx, p+"t:lost", p+"s:mallory").Result(); err != nil || n != 2 {
+		t.Fatalf("deleting the revocations in Redis: %d, %v; want 2 deleted", n, err)
+	}
+	px.setCut(true)
+	within(t, 2*time.Second, "the replica noticing the cut", func() bool { return b.status(t, "ok.frank") == http.StatusServiceUnavailable })
+	px.setCut(false)
+	within(t, 5*time.Second, "the replica serving again", func() bool { return b.status(t, "ok.frank") == http.StatusOK })
+	for _, tok := range []string{"lost.eve", "x.mallory"} {
+		if got := b.status(t, tok); got != http.StatusUnauthorized && time.Now().Before(expires) {
+			t.Errorf("after a reload from a Redis that lost the revocation, %s gets %d; want 401", tok, got)
+		}
+	}
+	within(t, 5*time.Second, "the revocation expiring", func() bool { return b.status(t, "lost.eve") == http.StatusOK })
+}
