@@ -259,20 +259,15 @@ func (v *verifier) precheck(raw string, checkPayload bool) (payloadInfo, error) 
 	if checkPayload {
 		end = d2
 	}
-	var small [768]byte // enough for most headers without the pool
-	var buf []byte
 	hl, pl := strictBase64.DecodedLen(d1), 0
 	if checkPayload {
 		pl = strictBase64.DecodedLen(d2 - d1 - 1)
 	}
-	if need := end + hl + pl; need <= len(small) {
-		buf = small[:need]
-	} else {
-		bp := bufPool.Get().(*[]byte)
-		defer bufPool.Put(bp)
-		buf = slices.Grow((*bp)[:0], need)[:need]
-		*bp = buf
-	}
+	need := end + hl + pl
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := slices.Grow((*bp)[:0], need)[:need]
+	*bp = buf
 	// The segments are copied into the buffer, then decoded after them:
 	// base64 decodes from bytes, and converting the string would allocate.
 	copy(buf, raw[:end])
