@@ -455,7 +455,11 @@ func (s *Store) parse(key string) (string, bool) {
 // caller owns (its Scopes are a copy of the cached key's). It fails with
 // an error matching [auth.ErrInvalidCredential] for a malformed, unknown,
 // wrong, revoked or expired key, and with a 503 [*auth.Error] when the
-// database cannot be reached.
+// database cannot be reached or does not answer in time: within
+// [Config.QueryTimeout], within ctx's deadline (a server's deadline on the
+// request), or while the pool has no free connection. When ctx is
+// cancelled (the client went away), it fails with ctx's error instead,
+// which matches [context.Canceled].
 func (s *Store) Lookup(ctx context.Context, key string) (Key, error) {
 	id, ok := s.parse(key)
 	if !ok {
@@ -508,9 +512,13 @@ FROM `+s.table+` WHERE id = $1`, id).Scan(&hash, &c.key.Owner, &c.key.Scopes, &c
 		return nil, nil
 	}
 	if err != nil {
-		if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// The caller gave up (a client that went away): no one
+			// reads the answer, and the database is not to blame.
 			return nil, ctx.Err()
 		}
+		// Any deadline, the store's or the caller's, and any failure
+		// of the database or the pool: the key cannot be checked now.
 		return nil, errUnavailable.Wrap(err)
 	}
 	if len(hash) != sha256.Size {
