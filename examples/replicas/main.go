@@ -20,7 +20,11 @@
 // Routes, on each replica:
 //
 //	GET  /me       a bearer token that is not revoked: {"sub":…,"replica":…}
-//	POST /logout   a bearer token: revokes it on every replica (204)
+//	POST /logout   a bearer token: revokes it on every replica (204); a
+//	               token without jti cannot be revoked alone, so every
+//	               token of its subject issued until then is revoked
+//	               (logout everywhere); 503 problem+json when the
+//	               revocation cannot be recorded
 //	GET  /reports  an X-Api-Key key with the scope reports:read:
 //	               {"owner":…,"replica":…}
 //
@@ -169,8 +173,23 @@ func (r *replica) routes() http.Handler {
 		// The token is accepted until exp plus the leeway (r.tokens keeps
 		// jwt's default); its revocation must last as long.
 		until := time.Unix(int64(exp)+1, 0).Add(jwt.DefaultLeeway)
-		if err := r.revocations.RevokeToken(req.Context(), t.ID, until); err != nil {
-			http.Error(w, "revocation failed", http.StatusServiceUnavailable)
+		var err error
+		if t.ID != "" {
+			err = r.revocations.RevokeToken(req.Context(), t.ID, until)
+		} else {
+			// Without a jti this token cannot be told from the subject's
+			// others (the revocation stage only lets it in with a sub):
+			// log the subject out everywhere, revoking every token of it
+			// issued until now, for as long as the longest of them lives.
+			now := time.Now()
+			if longest := now.Add(tokenLifetime + jwt.DefaultLeeway + time.Second); until.Before(longest) {
+				until = longest
+			}
+			err = r.revocations.RevokeSubject(req.Context(), t.Subject, now, until)
+		}
+		if err != nil {
+			log.Printf("replica %s: logout: %v", r.name, err)
+			auth.WriteError(w, req, auth.Unavailable("The logout could not be recorded; try again"))
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)

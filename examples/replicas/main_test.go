@@ -34,6 +34,12 @@ const secret = "a test secret of at least 32 bytes, shared"
 // URLs of replicas A and B, the table and the output.
 func start(t *testing.T) (urls [2]string, table string, out *demotest.Output) {
 	t.Helper()
+	return startWith(t, nil)
+}
+
+// startWith is start with some settings of the environment replaced.
+func startWith(t *testing.T, override map[string]string) (urls [2]string, table string, out *demotest.Output) {
+	t.Helper()
 	b := make([]byte, 6)
 	crand.Read(b)
 	suffix := hex.EncodeToString(b)
@@ -46,6 +52,9 @@ func start(t *testing.T) (urls [2]string, table string, out *demotest.Output) {
 		"JWT_SECRET":    secret,
 		"KEYS_TABLE":    table,
 		"REVOKE_PREFIX": "replicas:" + suffix + ":",
+	}
+	for k, v := range override {
+		env[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out = demotest.NewOutput()
