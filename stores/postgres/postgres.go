@@ -33,6 +33,17 @@
 // older than MaxStaleness (default 1 s), every check goes to the database;
 // when the database cannot be reached, checks fail with 503, never by
 // accepting a key. After reconnecting, the listener empties the cache.
+//
+// # Unknown keys
+//
+// A key whose ID is not in the table costs a database lookup, and a client
+// can make up as many well-formed IDs as it likes. Lookups of IDs the Store
+// has not yet found in the table share [Config.MaxUnseenLookups]
+// connections (half the pool by default), so that such a flood gets 503 and
+// leaves the rest of the pool to the keys seen before. A key created on
+// another replica takes that path on its first check here, so it works at
+// once as before, unless a flood is under way. Made-up IDs are not cached
+// as absent: each is new, so such a cache would not spare a lookup.
 package authpostgres
 
 import (
@@ -112,6 +123,14 @@ type Config struct {
 	// QueryTimeout bounds each query of a check. Default:
 	// [DefaultQueryTimeout].
 	QueryTimeout time.Duration
+	// MaxUnseenLookups bounds the database lookups in flight for key IDs
+	// this Store has not yet found in the table, as every unknown ID a
+	// client makes up is. Further such lookups wait, within QueryTimeout,
+	// for one to end, and fail with 503 if none does: a flood of made-up
+	// keys holds at most this many connections, and checks of keys seen
+	// before never queue behind it. Default: half the pool's MaxConns, at
+	// least 1.
+	MaxUnseenLookups int
 	// Now returns the current time, to judge expiry. Default: [time.Now].
 	Now func() time.Time
 	// OnError, when set, is told of every background failure (the listener,
@@ -166,6 +185,8 @@ const DetailUnavailable = "API keys cannot be checked right now"
 
 var errUnavailable = auth.Unavailable(DetailUnavailable)
 
+var errTooManyUnseen = errors.New("authpostgres: too many lookups of key IDs not seen before (Config.MaxUnseenLookups)")
+
 // Store keeps API keys in PostgreSQL. It is safe for concurrent use. Build
 // one with [New] and stop it with [Store.Close].
 type Store struct {
@@ -185,6 +206,11 @@ type Store struct {
 	mu    sync.Mutex
 	cache map[string]*cached
 	gen   uint64 // bumped by every invalidation; fills from older reads are dropped
+	// seen holds the IDs found in the table (bounded by maxEntries), whose
+	// lookups skip the unseen semaphore. It only chooses the queue: it is
+	// never taken as proof that a key is valid.
+	seen   map[string]struct{}
+	unseen chan struct{} // one token per lookup in flight of an ID not in seen
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // id → last-used time to write
@@ -270,7 +296,7 @@ func New(cfg Config) (*Store, error) {
 		pool: cfg.Pool, table: t, channel: cfg.Table, prefix: cfg.KeyPrefix,
 		cacheTTL: cfg.CacheTTL, maxEntries: cfg.MaxCacheEntries, maxStaleness: cfg.MaxStaleness,
 		lastUsed: cfg.LastUsedInterval, queryTimeout: cfg.QueryTimeout, now: cfg.Now, onError: cfg.OnError,
-		start: time.Now(), cache: map[string]*cached{}, touched: map[string]time.Time{}, written: map[string]time.Time{},
+		start: time.Now(), cache: map[string]*cached{}, seen: map[string]struct{}{}, touched: map[string]time.Time{}, written: map[string]time.Time{},
 		done: make(chan struct{}),
 	}
 	if s.channel == "" {
@@ -302,6 +328,11 @@ func New(cfg Config) (*Store, error) {
 	if s.queryTimeout <= 0 {
 		s.queryTimeout = DefaultQueryTimeout
 	}
+	unseen := cfg.MaxUnseenLookups
+	if unseen <= 0 {
+		unseen = max(int(cfg.Pool.Config().MaxConns)/2, 1)
+	}
+	s.unseen = make(chan struct{}, unseen)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -499,10 +530,24 @@ func (s *Store) row(ctx context.Context, id string) (*cached, error) {
 	}
 	s.mu.Lock()
 	gen := s.gen
+	_, seen := s.seen[id]
 	s.mu.Unlock()
-	loaded := s.mono()
 	qctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
+	if !seen {
+		// Possibly a made-up ID: wait for a share of the pool of its own,
+		// so that a flood of them never starves keys seen before.
+		select {
+		case s.unseen <- struct{}{}:
+			defer func() { <-s.unseen }()
+		case <-qctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil, ctx.Err()
+			}
+			return nil, errUnavailable.Wrap(errTooManyUnseen)
+		}
+	}
+	loaded := s.mono()
 	c := &cached{loaded: loaded}
 	var hash []byte
 	var exp, rev, used *time.Time
@@ -527,6 +572,14 @@ FROM `+s.table+` WHERE id = $1`, id).Scan(&hash, &c.key.Owner, &c.key.Scopes, &c
 	copy(c.hash[:], hash)
 	c.key.ID = id
 	c.key.ExpiresAt, c.key.RevokedAt, c.key.LastUsedAt = deref(exp), deref(rev), deref(used)
+	if !seen && c.key.RevokedAt.IsZero() {
+		s.mu.Lock()
+		if len(s.seen) >= s.maxEntries {
+			clear(s.seen)
+		}
+		s.seen[id] = struct{}{}
+		s.mu.Unlock()
+	}
 	if s.cacheTTL > 0 {
 		s.mu.Lock()
 		if s.gen == gen { // no invalidation since the read began

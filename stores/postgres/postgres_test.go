@@ -485,6 +485,7 @@ type pausingProxy struct {
 	target string
 	l      net.Listener
 	paused atomic.Bool
+	delay  atomic.Int64 // ns each chunk waits before it is forwarded
 }
 
 func newPausingProxy(tb testing.TB, target string) *pausingProxy {
@@ -529,6 +530,9 @@ func (p *pausingProxy) copy(dst, src net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if d := p.delay.Load(); n > 0 && d > 0 {
+			time.Sleep(time.Duration(d))
+		}
 		for n > 0 && p.paused.Load() {
 			time.Sleep(5 * time.Millisecond)
 		}
