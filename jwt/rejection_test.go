@@ -3,6 +3,7 @@ package jwt_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -107,6 +108,33 @@ func TestPayloadNotAnObjectIsMalformed(t *testing.T) {
 		_, err = typed.Verify(context.Background(), tok)
 		if !errors.As(err, &got) || got.Detail != want || !errors.Is(err, jwt.ErrTokenMalformed) {
 			t.Errorf("TypedAuth, payload %s: %v; want %q", payload, err, want)
+		}
+	}
+}
+
+// TestHeaderCheckedForEveryToken: the verifier remembers the last header
+// it accepted, so that an issuer's repeated header is not checked again;
+// a token with another header, between tokens with the accepted one, is
+// still checked and refused.
+func TestHeaderCheckedForEveryToken(t *testing.T) {
+	a := newAuth(t, hsConfig())
+	payload := fmt.Sprintf(`{"sub":"alice","exp":%d}`, epoch.Add(time.Hour).Unix())
+	good := hs256(`{"alg":"HS256","typ":"JWT"}`, payload, secret64[:32])
+	bad := map[string]error{
+		`{"alg":"HS256","typ":"JWT","crit":["exp"]}`: jwt.ErrTokenUnsupportedHeader,
+		`{"alg":"HS256","alg":"HS256"}`:              jwt.ErrTokenMalformed,
+		`{"alg":"HS384"}`:                            jwt.ErrTokenAlgorithm,
+		`{"alg":"HS256","kid":7}`:                    jwt.ErrTokenMalformed,
+	}
+	for range 2 {
+		for header, reason := range bad {
+			if _, err := a.Verify(context.Background(), good); err != nil {
+				t.Fatalf("the accepted header: %v", err)
+			}
+			_, err := a.Verify(context.Background(), hs256(header, payload, secret64[:32]))
+			if !errors.Is(err, reason) {
+				t.Errorf("header %s after an accepted one: %v; want %v", header, err, reason)
+			}
 		}
 	}
 }

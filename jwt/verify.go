@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -41,6 +42,12 @@ type verifier struct {
 	set     KeySet
 	own     interface{ index() *keyIndex } // set, when it is one of ours
 	setKF   keyfunc.Keyfunc                // keyfunc over set, when ours
+
+	// header is the last encoded header segment that checkHeader
+	// accepted. An issuer sends the same header in every token, and the
+	// check is a function of the segment's bytes, so a token whose header
+	// segment equals it skips decoding and checking it again.
+	header atomic.Pointer[string]
 }
 
 func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier {
@@ -245,6 +252,9 @@ var strictBase64 = base64.RawURLEncoding.Strict()
 //     two, or a case variant such as "EXP" or "ſub" for a struct field),
 //     registered claims have their JSON types, and NumericDates are finite
 //     numbers under 2^53 seconds.
+//
+// A header segment equal to the last one accepted is not decoded and
+// checked again (see verifier.header).
 func (v *verifier) precheck(raw string, checkPayload bool) (payloadInfo, error) {
 	var info payloadInfo
 	d1 := strings.IndexByte(raw, '.')
@@ -254,6 +264,12 @@ func (v *verifier) precheck(raw string, checkPayload bool) (payloadInfo, error) 
 		return info, reject(rejectMalformed, errSegments)
 	case strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0:
 		return info, reject(rejectMalformed, errAlphabet)
+	}
+	known := false // the header segment is the one last accepted
+	if h := v.header.Load(); h != nil && *h == raw[:d1] {
+		if known = true; !checkPayload {
+			return info, nil
+		}
 	}
 	end := d1 // the segments to decode: the header, or header and payload
 	if checkPayload {
@@ -280,8 +296,15 @@ func (v *verifier) precheck(raw string, checkPayload bool) (payloadInfo, error) 
 	if err1 != nil || err2 != nil {
 		return info, reject(rejectMalformed, errBase64)
 	}
-	if err := v.checkHeader(header[:hn]); err != nil || !checkPayload {
-		return info, err
+	if !known {
+		if err := v.checkHeader(header[:hn]); err != nil {
+			return info, err
+		}
+		seg := strings.Clone(raw[:d1])
+		v.header.Store(&seg)
+	}
+	if !checkPayload {
+		return info, nil
 	}
 	return scanClaims(payload[:pn], nil)
 }
