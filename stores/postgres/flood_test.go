@@ -29,7 +29,7 @@ func TestUnknownKeyFloodDoesNotStarveKnownKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A slow database: every query holds its connection for about 40 ms.
+	// A slow database: every query holds its connection for 100 ms or more.
 	px := newPausingProxy(t, cfg.ConnConfig.Host+":"+strconv.Itoa(int(cfg.ConnConfig.Port)))
 	cfg.ConnConfig.Host, cfg.ConnConfig.Port = "127.0.0.1", uint16(px.l.Addr().(*net.TCPAddr).Port)
 	cfg.MaxConns = 2
@@ -39,7 +39,7 @@ func TestUnknownKeyFloodDoesNotStarveKnownKeys(t *testing.T) {
 	}
 	t.Cleanup(p.Close)
 	// No cache: every check of the valid key goes to the database.
-	r := newReplica(t, authpostgres.Config{Pool: p, Table: name, CacheTTL: -1, QueryTimeout: 400 * time.Millisecond})
+	r := newReplica(t, authpostgres.Config{Pool: p, Table: name, CacheTTL: -1, QueryTimeout: 2 * time.Second})
 	key, _, err := r.store.Create(context.Background(), authpostgres.NewKey{Owner: "o"})
 	if err != nil {
 		t.Fatal(err)
@@ -47,12 +47,24 @@ func TestUnknownKeyFloodDoesNotStarveKnownKeys(t *testing.T) {
 	if got := r.get(t, key); got.code != http.StatusOK {
 		t.Fatalf("valid key before the flood: %+v", got)
 	}
-	px.delay.Store(int64(20 * time.Millisecond))
+	// Both connections open before the database turns slow, so that no
+	// check of the valid key waits for a connection to be made.
+	c1, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1.Release()
+	c2.Release()
+	px.delay.Store(int64(50 * time.Millisecond))
 
 	var flood401, flood503, floodOther atomic.Int32
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for range 32 {
+	for range 64 { // enough to queue for longer than QueryTimeout on the whole pool
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
