@@ -41,3 +41,31 @@ func TestLongTableNameRevokes(t *testing.T) {
 	}
 	within(t, time.Second, "replica B rejecting the revoked key", func() bool { return b.get(t, key).code == http.StatusUnauthorized })
 }
+
+// TestLongTableNamesGetTheirOwnIndex: PostgreSQL truncates identifiers to
+// 63 bytes, so two long (schema-qualified) table names whose index names
+// share a 63-byte prefix must not name their owner indexes alike, or the
+// second is silently never created.
+func TestLongTableNamesGetTheirOwnIndex(t *testing.T) {
+	url := testservers.PostgresURL(t)
+	p := pool(t, url)
+	base := table(t) + "_" + strings.Repeat("y", 40)
+	names := []string{base + "_one", base + "_two"}
+	for _, name := range names {
+		if len(name) > 63 || len("public_"+base) < 63 {
+			t.Fatalf("table name %q: want at most 63 bytes, and over 63 with its schema", name)
+		}
+		migrate(t, p, "public."+name)
+	}
+	for _, name := range names {
+		var n int
+		err := p.QueryRow(context.Background(), `SELECT count(*) FROM pg_indexes
+WHERE schemaname = 'public' AND tablename = $1 AND indexdef LIKE '%(owner, created_at)%'`, name).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("table %s has %d owner indexes; want 1", name, n)
+		}
+	}
+}

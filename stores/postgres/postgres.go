@@ -248,6 +248,9 @@ func tableIdent(table string) (string, error) {
 // Migrate creates the table of keys and its indexes in the table named
 // table ("" for [DefaultTable]) when they do not exist. It is safe to call
 // from every replica at start-up, concurrently: it holds an advisory lock.
+// The index on owners is named after the table (dots as underscores) with
+// "_owner_idx", or, when that would pass PostgreSQL's 63 bytes, by a digest
+// of the table's name, as the notification channel is.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, table string) error {
 	t, err := tableIdent(table)
 	if err != nil {
@@ -256,7 +259,15 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, table string) error {
 	if table == "" {
 		table = DefaultTable
 	}
-	idx := pgx.Identifier{strings.ReplaceAll(table, ".", "_") + "_owner_idx"}.Sanitize()
+	idxName := strings.ReplaceAll(table, ".", "_") + "_owner_idx"
+	if len(idxName) > maxChannel {
+		// PostgreSQL would truncate it, and two tables sharing the first
+		// 63 bytes would share the name: the second index would never be
+		// created (IF NOT EXISTS).
+		sum := sha256.Sum256([]byte(table))
+		idxName = "typedauth_api_keys_" + hex.EncodeToString(sum[:16]) + "_owner"
+	}
+	idx := pgx.Identifier{idxName}.Sanitize()
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "typedauth migrate "+table); err != nil {
 			return err
