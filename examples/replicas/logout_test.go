@@ -154,3 +154,35 @@ func TestLogoutFailureIsProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteErrorsAreProblems: a wrong method or path gets problem+json
+// with the right status, as every other error of the example does.
+func TestRouteErrorsAreProblems(t *testing.T) {
+	urls, _, _ := start(t)
+	for _, tc := range []struct {
+		method, path string
+		want         int
+		allow        string
+	}{
+		{http.MethodGet, "/logout", http.StatusMethodNotAllowed, "POST"},
+		{http.MethodPost, "/me", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodGet, "/nowhere", http.StatusNotFound, ""},
+	} {
+		req, err := http.NewRequest(tc.method, urls[1]+tc.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct{ Status int }
+		json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || p.Status != tc.want || resp.Header.Get("Content-Type") != "application/problem+json" ||
+			resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d %s (problem status %d, Allow %q); want %d problem+json, Allow %q", tc.method, tc.path,
+				resp.StatusCode, resp.Header.Get("Content-Type"), p.Status, resp.Header.Get("Allow"), tc.want, tc.allow)
+		}
+	}
+}

@@ -197,6 +197,15 @@ func (r *replica) routes() http.Handler {
 	mux.Handle("GET /reports", r.keys.ScopedAuth().Requires("reports:read").Handler(func(w http.ResponseWriter, req *http.Request, k authpostgres.Scoped) {
 		writeJSON(w, map[string]any{"owner": k.Owner, "replica": r.name})
 	}))
+	// Unknown routes and methods get problem+json too, not the mux's text.
+	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
+		if allow, ok := map[string]string{"/me": "GET, HEAD", "/logout": "POST", "/reports": "GET, HEAD"}[req.URL.Path]; ok {
+			w.Header().Set("Allow", allow)
+			auth.WriteError(w, req, &auth.Error{Status: http.StatusMethodNotAllowed, Detail: "Use " + allow + " for " + req.URL.Path})
+			return
+		}
+		auth.WriteError(w, req, &auth.Error{Status: http.StatusNotFound, Detail: "No such route"})
+	})
 	return mux
 }
 
