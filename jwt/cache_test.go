@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -636,4 +637,56 @@ func BenchmarkCachedGuard(b *testing.B) {
 			}
 		})
 	})
+}
+
+// suspended lists the subjects that validatedUser's Validate method refuses,
+// as an account check outside the token would.
+var suspended sync.Map
+
+type validatedUser struct {
+	RegisteredClaims
+}
+
+func (u validatedUser) Validate() error {
+	if _, ok := suspended.Load(u.Subject); ok {
+		return errors.New("account suspended")
+	}
+	return nil
+}
+
+// TestCacheRunsValidateOnHits checks that a Validate method, which the
+// parser calls on a miss, is called on every hit too: its verdict may
+// change while the token is cached.
+func TestCacheRunsValidateOnHits(t *testing.T) {
+	a, err := NewTyped[validatedUser](hsCacheConfig(nil), WithCache(CacheOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.Encode(auth.Claims{"sub": "carol"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Handler(func(w http.ResponseWriter, r *http.Request, u validatedUser) {})
+	for range 2 {
+		wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+	}
+	if !a.cache.holds(tok) {
+		t.Fatal("the token is not cached")
+	}
+	uncached := MustNewTyped[validatedUser](hsCacheConfig(nil))
+	suspended.Store("carol", true)
+	t.Cleanup(func() { suspended.Delete("carol") })
+	want := cacheGet(uncached.Handler(func(w http.ResponseWriter, r *http.Request, u validatedUser) {}), tok)
+	if want.Code != http.StatusUnauthorized {
+		t.Fatalf("uncached answer after suspension: %d; want 401", want.Code)
+	}
+	for range 2 {
+		got := cacheGet(h, tok)
+		if got.Code != want.Code || got.Body.String() != want.Body.String() || got.Header().Get("WWW-Authenticate") != want.Header().Get("WWW-Authenticate") {
+			t.Errorf("cached answer after suspension: %d %s; want the uncached %d %s", got.Code, got.Body, want.Code, want.Body)
+		}
+	}
+	if a.cache.holds(tok) {
+		t.Error("a token its Validate method refuses is still cached")
+	}
 }
