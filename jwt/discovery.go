@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -132,7 +133,7 @@ func DiscoverKeySet(ctx context.Context, issuerURL string, opts RemoteOptions) (
 	}
 	var declared []*algorithm
 	for _, name := range d.IDTokenSigningAlgs {
-		if a := lookupAlgorithm(name); a != nil && a.kind != kindHMAC && !containsAlg(declared, a) {
+		if a := lookupAlgorithm(name); a != nil && a.kind != kindHMAC && !slices.Contains(declared, a) {
 			declared = append(declared, a)
 		}
 	}

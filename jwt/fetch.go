@@ -1,7 +1,6 @@
 package jwt
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -113,32 +112,26 @@ func loopbackHost(host string) bool {
 }
 
 // hardenClient returns a copy of c (or a new client with the given timeout
-// when c is nil) that refuses any redirect to a URL that is not https.
+// when c is nil) that refuses any redirect to a URL that is not https, then
+// defers to c's CheckRedirect (or to net/http's limit of ten redirects).
 func hardenClient(c *http.Client, timeout time.Duration) *http.Client {
-	if c == nil {
-		return &http.Client{Timeout: timeout, CheckRedirect: httpsRedirectsOnly(nil)}
+	cp := http.Client{Timeout: timeout}
+	if c != nil {
+		cp = *c
 	}
-	cp := *c
-	cp.CheckRedirect = httpsRedirectsOnly(c.CheckRedirect)
-	return &cp
-}
-
-// httpsRedirectsOnly returns a CheckRedirect policy that refuses redirects
-// to anything but https, then defers to next (or to the net/http limit of
-// ten redirects when next is nil).
-func httpsRedirectsOnly(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if req.URL.Scheme != "https" {
+	next := cp.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		switch {
+		case req.URL.Scheme != "https":
 			return fmt.Errorf("%w: redirect to %s", ErrInsecureURL, req.URL.Redacted())
-		}
-		if next != nil {
+		case next != nil:
 			return next(req, via)
-		}
-		if len(via) >= maxRedirects {
+		case len(via) >= maxRedirects:
 			return fmt.Errorf("jwt: stopped after %d redirects", maxRedirects)
 		}
 		return nil
 	}
+	return &cp
 }
 
 // fetchDocument GETs u and returns its body. It requires status 200 and at most
@@ -163,13 +156,12 @@ func fetchDocument(ctx context.Context, client *http.Client, u *url.URL, maxByte
 	if resp.ContentLength > maxBytes {
 		return fail(fmt.Errorf("%w: %d bytes announced, limit %d", ErrBodyTooLarge, resp.ContentLength, maxBytes))
 	}
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBytes+1))
 	if err != nil {
 		return fail(err)
 	}
-	if n > maxBytes {
+	if int64(len(body)) > maxBytes {
 		return fail(fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, maxBytes))
 	}
-	return buf.Bytes(), nil
+	return body, nil
 }

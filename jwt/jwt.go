@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/scopes"
@@ -105,13 +106,7 @@ func New(cfg Config, opts ...Option) (*Auth, error) {
 // inconsistent. It is meant for configurations written as literals; a
 // configuration read from the environment or a file should go through New
 // and its error.
-func MustNew(cfg Config, opts ...Option) *Auth {
-	a, err := New(cfg, opts...)
-	if err != nil {
-		panic(err)
-	}
-	return a
-}
+func MustNew(cfg Config, opts ...Option) *Auth { return must(New(cfg, opts...)) }
 
 // Verify checks raw and returns its claims. The token is parsed and
 // validated by golang-jwt's parser (signature, alg in Config.Algorithms,
@@ -189,7 +184,7 @@ func build(cfg *Config) (*built, error) {
 		for _, a := range allowed {
 			fits := false
 			for _, k := range local {
-				fits = fits || containsAlg(k.algs, a)
+				fits = fits || slices.Contains(k.algs, a)
 			}
 			if !fits {
 				return nil, fmt.Errorf("jwt: algorithm %s is allowed but no configured key can verify it", a.name)

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/MicahParks/jwkset"
@@ -80,20 +81,11 @@ func parseAlgorithms(names []string) ([]*algorithm, error) {
 		if a == nil {
 			return nil, fmt.Errorf("jwt: unknown algorithm %q in Config.Algorithms", n)
 		}
-		if !containsAlg(out, a) {
+		if !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
 	return out, nil
-}
-
-func containsAlg(list []*algorithm, a *algorithm) bool {
-	for _, b := range list {
-		if a == b {
-			return true
-		}
-	}
-	return false
 }
 
 func algNames(as []*algorithm) []string {
@@ -219,7 +211,7 @@ func newLocalKey(id, alg string, key any, allowed []*algorithm) (*localKey, erro
 		if l.alg = lookupAlgorithm(alg); l.alg == nil {
 			return fail("unknown algorithm %q", alg)
 		}
-		if !containsAlg(allowed, l.alg) {
+		if !slices.Contains(allowed, l.alg) {
 			return fail("algorithm %s is not in Config.Algorithms", alg)
 		}
 	}

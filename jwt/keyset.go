@@ -144,10 +144,8 @@ func usableKey(j jwkset.JWK) *indexedKey {
 			return nil
 		}
 	}
-	for _, a := range algorithms {
-		if (k.alg == nil || k.alg == a) && keyFits(k.key, a) {
-			return k
-		}
+	if slices.ContainsFunc(algorithms, k.fits) {
+		return k
 	}
 	return nil
 }

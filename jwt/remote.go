@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -233,8 +234,6 @@ func remoteDefault[T time.Duration | int64](v, def T) T {
 	return v
 }
 
-func (s *RemoteKeySet) loaded() bool { return s.index().gen > 0 }
-
 // VerificationKey implements [KeySet] with the lookup rules of
 // [RemoteKeySet]. It returns an error matching [ErrKeyNotFound] (401) when
 // the loaded set has no key for kid and alg, and one matching
@@ -242,7 +241,7 @@ func (s *RemoteKeySet) loaded() bool { return s.index().gen > 0 }
 // that no fetched key can serve (HS256, unknown names) never triggers a
 // download.
 func (s *RemoteKeySet) VerificationKey(ctx context.Context, kid, alg string) (any, error) {
-	if s.loaded() {
+	if s.Loaded() {
 		key, err := s.index().lookup(kid, alg)
 		if err != errUnknownKID {
 			return key, err
@@ -259,7 +258,7 @@ func (s *RemoteKeySet) VerificationKey(ctx context.Context, kid, alg string) (an
 // KeyRead implements [jwkset.Storage] with the lookup rules of
 // [RemoteKeySet], for keyfunc's Keyfunc.
 func (s *RemoteKeySet) KeyRead(ctx context.Context, kid string) (jwkset.JWK, error) {
-	if s.loaded() {
+	if s.Loaded() {
 		if j, err := s.MemoryKeySet.KeyRead(ctx, kid); err == nil {
 			return j, nil
 		}
@@ -308,7 +307,7 @@ func (s *RemoteKeySet) awaitMiss(ctx context.Context, found func(*keyIndex) bool
 }
 
 func (s *RemoteKeySet) loadedErr() error {
-	if !s.loaded() {
+	if !s.Loaded() {
 		return s.notLoaded
 	}
 	return nil
@@ -384,7 +383,7 @@ func (s *RemoteKeySet) Refresh(ctx context.Context) error {
 
 // Loaded reports whether a download has ever succeeded, that is whether
 // the set can verify tokens. It suits a readiness probe.
-func (s *RemoteKeySet) Loaded() bool { return s.loaded() }
+func (s *RemoteKeySet) Loaded() bool { return s.index().gen > 0 }
 
 // DiscoveryURL returns the URL of the OpenID Connect discovery document the
 // set was found through when it came from [DiscoverKeySet], and "" when it
@@ -408,15 +407,10 @@ func (s *RemoteKeySet) Algorithms() []string {
 	var out []*algorithm
 	for _, k := range s.index().all {
 		a := k.alg
-		if a == nil {
-			for _, b := range algorithms {
-				if keyFits(k.key, b) {
-					a = b // the first in the table: RS256, ES*, EdDSA
-					break
-				}
-			}
+		if i := slices.IndexFunc(algorithms, k.fits); a == nil && i >= 0 {
+			a = algorithms[i] // the first in the table: RS256, ES*, EdDSA
 		}
-		if a != nil && a.kind != kindHMAC && !containsAlg(out, a) {
+		if a != nil && a.kind != kindHMAC && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}

@@ -110,11 +110,6 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 	return v
 }
 
-// parse verifies raw, decoding its payload into claims.
-func (v *verifier) parse(ctx context.Context, raw string, claims gojwt.Claims) error {
-	return v.parseRecording(ctx, raw, claims, nil)
-}
-
 // parseRecording is parse that also fills rec, when it is not nil, with
 // what a successful verification relied on (the key, the times), for the
 // verified-token cache (cache.go).
@@ -410,25 +405,10 @@ var trackedNames = [...]string{"exp", "nbf", "iat", "iss", "aud", "sub", "jti", 
 
 // trackedBit returns the seen-set bit of a tracked name, or 0.
 func trackedBit(name []byte) uint16 {
-	switch string(name) {
-	case "exp":
-		return seenExp
-	case "nbf":
-		return seenNbf
-	case "iat":
-		return seenIat
-	case "iss":
-		return seenIss
-	case "aud":
-		return seenAud
-	case "sub":
-		return seenSub
-	case "jti":
-		return seenJti
-	case "scope":
-		return seenScope
-	case "scp":
-		return seenScp
+	for i, n := range trackedNames[:] {
+		if string(name) == n {
+			return 1 << i
+		}
 	}
 	return 0
 }
