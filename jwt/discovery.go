@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,8 +126,8 @@ func DiscoverKeySet(ctx context.Context, issuerURL string, opts RemoteOptions) (
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	timeout := remoteDefault(opts.FetchTimeout, DefaultFetchTimeout)
-	maxBytes := remoteDefault(opts.MaxBodyBytes, DefaultMaxBodyBytes)
+	timeout := cmp.Or(opts.FetchTimeout, DefaultFetchTimeout)
+	maxBytes := cmp.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes)
 	d, err := discover(ctx, hardenClient(opts.Client, 0), issuerURL, timeout, maxBytes, opts.InsecureAllowHTTP)
 	if err != nil {
 		return nil, err

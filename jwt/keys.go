@@ -268,7 +268,7 @@ func newLocalKey(id, alg string, key any, allowed []*algorithm) (*localKey, erro
 		}
 	}
 	if l.alg != nil && l.alg.kind != kind {
-		return fail("algorithm %s does not fit a %s", l.alg.name, kindName(kind))
+		return fail("algorithm %s does not fit a %s", l.alg.name, kindNames[kind])
 	}
 	if l.alg != nil && l.alg.curve != nil && l.alg.curve != curve {
 		return fail("%s needs curve %s, the key is on %s", l.alg.name, l.alg.curve.Params().Name, curveName(curve))
@@ -287,7 +287,7 @@ func newLocalKey(id, alg string, key any, allowed []*algorithm) (*localKey, erro
 		if kind == kindEC {
 			hint = " (curve " + curveName(curve) + ")"
 		}
-		return fail("a %s%s fits none of Config.Algorithms %v", kindName(kind), hint, algNames(allowed))
+		return fail("a %s%s fits none of Config.Algorithms %v", kindNames[kind], hint, algNames(allowed))
 	}
 	opts := jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: l.id, USE: jwkset.UseSig}}
 	if l.alg != nil {
@@ -309,19 +309,7 @@ func newLocalKey(id, alg string, key any, allowed []*algorithm) (*localKey, erro
 	return l, nil
 }
 
-func kindName(k keyKind) string {
-	switch k {
-	case kindHMAC:
-		return "HMAC secret"
-	case kindRSA:
-		return "RSA key"
-	case kindEC:
-		return "ECDSA key"
-	case kindEd25519:
-		return "Ed25519 key"
-	}
-	return "key"
-}
+var kindNames = [...]string{"key", kindHMAC: "HMAC secret", kindRSA: "RSA key", kindEC: "ECDSA key", kindEd25519: "Ed25519 key"}
 
 func curveName(c elliptic.Curve) string {
 	if c == nil || c.Params() == nil {

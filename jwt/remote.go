@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -199,11 +200,11 @@ func newRemoteKeySet(ctx context.Context, jwksURL string, opts RemoteOptions, de
 	}
 	s := &RemoteKeySet{
 		url:       u,
-		refresh:   remoteDefault(opts.RefreshInterval, DefaultRefreshInterval),
-		missEvery: remoteDefault(opts.UnknownKIDInterval, DefaultUnknownKIDInterval),
-		missWait:  remoteDefault(opts.MissWait, DefaultMissWait),
-		timeout:   remoteDefault(opts.FetchTimeout, DefaultFetchTimeout),
-		maxBytes:  remoteDefault(opts.MaxBodyBytes, DefaultMaxBodyBytes),
+		refresh:   cmp.Or(opts.RefreshInterval, DefaultRefreshInterval),
+		missEvery: cmp.Or(opts.UnknownKIDInterval, DefaultUnknownKIDInterval),
+		missWait:  cmp.Or(opts.MissWait, DefaultMissWait),
+		timeout:   cmp.Or(opts.FetchTimeout, DefaultFetchTimeout),
+		maxBytes:  cmp.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes),
 		onError:   opts.OnError,
 		declared:  declared,
 		notLoaded: fmt.Errorf("%w: jwt: %s has not loaded yet", ErrKeySetUnavailable, u.Redacted()),
@@ -225,13 +226,6 @@ func newRemoteKeySet(ctx context.Context, jwksURL string, opts RemoteOptions, de
 	}
 	go s.run(first.err == nil)
 	return s, nil
-}
-
-func remoteDefault[T time.Duration | int64](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // VerificationKey implements [KeySet] with the lookup rules of

@@ -252,12 +252,9 @@ func invalidClaims(err error) error {
 	if i := strings.IndexByte(field, '.'); i >= 0 {
 		field = field[i+1:] // drop the struct's type name
 	}
-	var detail string
-	switch fe.Tag() {
-	case "required":
+	detail := "Invalid claims: " + field + " fails " + fe.Tag()
+	if fe.Tag() == "required" {
 		detail = "Invalid claims: " + field + " is required"
-	default:
-		detail = "Invalid claims: " + field + " fails " + fe.Tag()
 	}
 	return auth.Unauthorized(detail).Wrap(fmt.Errorf("%w: %w", ErrTokenClaims, err))
 }

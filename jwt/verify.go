@@ -57,11 +57,8 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 		audience:    append([]string(nil), cfg.Audience...),
 		requireExp:  !cfg.AllowMissingExpiration,
 		requiredTyp: normalizeType(cfg.RequiredType),
-		maxLen:      cfg.MaxTokenLength,
+		maxLen:      cmp.Or(cfg.MaxTokenLength, DefaultMaxTokenLength),
 		set:         cfg.KeySet,
-	}
-	if v.maxLen == 0 {
-		v.maxLen = DefaultMaxTokenLength
 	}
 	if len(local) > 0 {
 		v.local = &MemoryKeySet{}
@@ -79,11 +76,8 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 		v.own, v.setKF = own, mustKeyfunc(own)
 	}
 	leeway := DefaultLeeway
-	switch {
-	case cfg.Leeway < 0:
-		leeway = 0
-	case cfg.Leeway > 0:
-		leeway = cfg.Leeway
+	if cfg.Leeway != 0 {
+		leeway = max(cfg.Leeway, 0) // negative means none
 	}
 	now := cfg.Now
 	if now == nil {
