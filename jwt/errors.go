@@ -59,21 +59,36 @@ var (
 
 // Public details, paired with the causes above.
 var (
-	rejectMalformed    = auth.Unauthorized("Token is malformed").Wrap(ErrTokenMalformed)
-	rejectTooLong      = auth.Unauthorized("Token is too long").Wrap(ErrTokenTooLong)
-	rejectAlgorithm    = auth.Unauthorized("Token algorithm is not allowed").Wrap(ErrTokenAlgorithm)
-	rejectHeader       = auth.Unauthorized("Token uses an unsupported header parameter").Wrap(ErrTokenUnsupportedHeader)
-	rejectSignature    = auth.Unauthorized("Token signature is invalid").Wrap(ErrTokenSignatureInvalid)
-	rejectUnknownKey   = auth.Unauthorized("Token signing key is unknown").Wrap(ErrKeyNotFound)
-	rejectExpired      = auth.Unauthorized("Token has expired").Wrap(ErrTokenExpired)
-	rejectNoExpiration = auth.Unauthorized("Token has no expiration").Wrap(ErrTokenNoExpiration)
-	rejectNotYetValid  = auth.Unauthorized("Token is not valid yet").Wrap(ErrTokenNotValidYet)
-	rejectFutureIat    = auth.Unauthorized("Token was issued in the future").Wrap(ErrTokenIssuedInFuture)
-	rejectIssuer       = auth.Unauthorized("Token issuer is not accepted").Wrap(ErrTokenIssuer)
-	rejectAudience     = auth.Unauthorized("Token audience is not accepted").Wrap(ErrTokenAudience)
-	rejectType         = auth.Unauthorized("Token type is not accepted").Wrap(ErrTokenType)
-	rejectClaims       = auth.Unauthorized("Token claims are malformed").Wrap(ErrTokenClaims)
+	rejectMalformed    = rejectWith("Token is malformed", ErrTokenMalformed)
+	rejectTooLong      = rejectWith("Token is too long", ErrTokenTooLong)
+	rejectAlgorithm    = rejectWith("Token algorithm is not allowed", ErrTokenAlgorithm)
+	rejectHeader       = rejectWith("Token uses an unsupported header parameter", ErrTokenUnsupportedHeader)
+	rejectSignature    = rejectWith("Token signature is invalid", ErrTokenSignatureInvalid)
+	rejectUnknownKey   = rejectWith("Token signing key is unknown", ErrKeyNotFound)
+	rejectExpired      = rejectWith("Token has expired", ErrTokenExpired)
+	rejectNoExpiration = rejectWith("Token has no expiration", ErrTokenNoExpiration)
+	rejectNotYetValid  = rejectWith("Token is not valid yet", ErrTokenNotValidYet)
+	rejectFutureIat    = rejectWith("Token was issued in the future", ErrTokenIssuedInFuture)
+	rejectIssuer       = rejectWith("Token issuer is not accepted", ErrTokenIssuer)
+	rejectAudience     = rejectWith("Token audience is not accepted", ErrTokenAudience)
+	rejectType         = rejectWith("Token type is not accepted", ErrTokenType)
+	rejectClaims       = rejectWith("Token claims are malformed", ErrTokenClaims)
 )
+
+// rejections pairs each cause with its pre-built rejection, for Rejection:
+// a slice, since hashing an error of a non-comparable type would panic.
+var rejections []rejection
+
+type rejection struct {
+	reason error
+	reject *auth.Error
+}
+
+func rejectWith(detail string, reason error) *auth.Error {
+	e := auth.Unauthorized(detail).Wrap(reason)
+	rejections = append(rejections, rejection{reason, e})
+	return e
+}
 
 // reject returns a copy of e, a pre-built rejection, with cause added to
 // its chain when cause is not nil. The pre-built values are shared and never
@@ -133,20 +148,6 @@ type keyError struct{ err error }
 
 func (e *keyError) Error() string { return e.err.Error() }
 func (e *keyError) Unwrap() error { return e.err }
-
-// rejections pairs each cause with its pre-built rejection, for Rejection.
-// A slice rather than a map: hashing an error whose dynamic type is not
-// comparable would panic.
-var rejections = [...]struct {
-	reason error
-	reject *auth.Error
-}{
-	{ErrTokenMalformed, rejectMalformed}, {ErrTokenTooLong, rejectTooLong}, {ErrTokenAlgorithm, rejectAlgorithm},
-	{ErrTokenUnsupportedHeader, rejectHeader}, {ErrTokenSignatureInvalid, rejectSignature},
-	{ErrKeyNotFound, rejectUnknownKey}, {ErrTokenExpired, rejectExpired}, {ErrTokenNoExpiration, rejectNoExpiration},
-	{ErrTokenNotValidYet, rejectNotYetValid}, {ErrTokenIssuedInFuture, rejectFutureIat}, {ErrTokenIssuer, rejectIssuer},
-	{ErrTokenAudience, rejectAudience}, {ErrTokenType, rejectType}, {ErrTokenClaims, rejectClaims},
-}
 
 // Rejection returns the error that [Auth.Verify] returns for a token
 // rejected for reason, one of the causes above (ErrTokenExpired,

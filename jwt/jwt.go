@@ -182,11 +182,7 @@ func build(cfg *Config) (*built, error) {
 	}
 	if cfg.KeySet == nil {
 		for _, a := range allowed {
-			fits := false
-			for _, k := range local {
-				fits = fits || slices.Contains(k.algs, a)
-			}
-			if !fits {
+			if !slices.ContainsFunc(local, func(k *localKey) bool { return slices.Contains(k.algs, a) }) {
 				return nil, fmt.Errorf("jwt: algorithm %s is allowed but no configured key can verify it", a.name)
 			}
 		}

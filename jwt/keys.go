@@ -112,15 +112,10 @@ func kindOf(key any) (keyKind, elliptic.Curve) {
 	return 0, nil
 }
 
-// keyFits reports whether key, from any source, may verify a token signed
-// with a. It is the package's one rule for that: the key's family must be
-// a's, an ECDSA key must be on a's curve and have a point, an RSA key must
-// have 2048 to 8192 bits and a valid exponent, and a secret is used only
-// for HMAC, only when at least as long as the hash output, and never when
-// it is recognisably a public key or certificate (see isPublicKeyMaterial,
-// which sets check once when a key enters them and keyFor checks for
-// others), so a public key never becomes an HMAC secret. Private keys do
-// not fit: sources hand out public keys.
+// keyFits is the package's one rule for whether key, from any source, may
+// verify a token signed with a: same family, a's curve, 2048 to 8192 RSA
+// bits, a secret at least as long as the hash (isPublicKeyMaterial is
+// checked where keys enter). Private keys do not fit.
 func keyFits(key any, a *algorithm) bool {
 	switch k := key.(type) {
 	case []byte:

@@ -155,7 +155,7 @@ func (k *indexedKey) fits(a *algorithm) bool {
 	return (k.alg == nil || k.alg == a) && keyFits(k.key, a)
 }
 
-// find returns the key of kid that fits a, with the number of such keys.
+// find returns the one key of kid that fits a.
 func (x *keyIndex) find(kid string, a *algorithm) (any, error) {
 	keys, ok := x.byKID[kid]
 	if !ok {
@@ -320,10 +320,8 @@ func ParseKeySet(data []byte) (*MemoryKeySet, error) {
 	return s, nil
 }
 
-// parseKeySet parses a JWK Set document. It returns the usable keys, the
-// reasons malformed keys were skipped (keys ignored by policy, such as
-// use=enc, are not reported), and an error when the document is not a
-// JWK Set or holds no usable key.
+// parseKeySet parses a JWK Set document into its usable keys and the
+// reasons malformed ones were skipped (keys ignored by policy are not).
 func parseKeySet(body []byte) ([]jwkset.JWK, []error, error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -355,9 +353,8 @@ func parseKeySet(body []byte) ([]jwkset.JWK, []error, error) {
 	return jwks, bad, nil
 }
 
-// parseJWK decodes one JWK of a set with jwkset, after the policy checks
-// jwkset does not make. It returns an error wrapping errNotForSigning for
-// keys ignored by policy, and another error for malformed ones.
+// parseJWK decodes one JWK with jwkset after the policy checks it lacks;
+// keys ignored by policy fail with errNotForSigning.
 func parseJWK(raw json.RawMessage) (jwk jwkset.JWK, err error) {
 	var env struct {
 		Kty    string          `json:"kty"`

@@ -43,10 +43,8 @@ type verifier struct {
 	own     interface{ index() *keyIndex } // set, when it is one of ours
 	setKF   keyfunc.Keyfunc                // keyfunc over set, when ours
 
-	// header is the last encoded header segment that checkHeader
-	// accepted. An issuer sends the same header in every token, and the
-	// check is a function of the segment's bytes, so a token whose header
-	// segment equals it skips decoding and checking it again.
+	// header is the last header segment checkHeader accepted: an issuer
+	// sends the same one in every token, which then skips the check.
 	header atomic.Pointer[string]
 }
 
@@ -104,13 +102,10 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 	return v
 }
 
-// parseRecording is parse that also fills rec, when it is not nil, with
-// what a successful verification relied on (the key, the times), for the
-// verified-token cache (cache.go).
-//
-// A *scannedClaims checks its payload as the parser decodes it (see
-// [scannedClaims.UnmarshalJSON]); any other claims value has its payload
-// decoded and checked by precheck first.
+// parseRecording verifies raw into claims and, when rec is not nil, fills it
+// with what the verification relied on (the key, the times) for cache.go.
+// A *scannedClaims checks its payload as the parser decodes it; any other
+// claims value has its payload checked by precheck first.
 func (v *verifier) parseRecording(ctx context.Context, raw string, claims gojwt.Claims, rec *verified) error {
 	sc, scanned := claims.(*scannedClaims)
 	info, err := v.precheck(raw, !scanned)
@@ -140,12 +135,10 @@ func (v *verifier) parseRecording(ctx context.Context, raw string, claims gojwt.
 	return nil
 }
 
-// keyFor is the Keyfunc given to the parser. Tokens with a kid get their key
-// from keyfunc's Keyfunc over the local keys, then over the key set; the
-// rules keyfunc lacks are added here: a token without kid is verified only
-// when exactly one key fits its alg (keyfunc would offer every key), a kid
-// shared by keys of several types is resolved by alg, and whatever key a
-// source returns must fit the alg (see keyFits).
+// keyFor is the parser's Keyfunc: keyfunc's over the local keys, then over
+// the key set, plus the rules keyfunc lacks: a kid-less token needs exactly
+// one key that fits its alg, a kid shared by several keys is resolved by
+// alg, and every key must fit the alg (keyFits).
 func (v *verifier) keyFor(ctx context.Context, t *gojwt.Token) (any, error) {
 	a := lookupAlgorithm(t.Method.Alg()) // in the allowlist: see precheck
 	kid, _ := t.Header["kid"].(string)
@@ -227,23 +220,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b 
 
 var strictBase64 = base64.RawURLEncoding.Strict()
 
-// precheck applies the policy golang-jwt's parser lacks, before it runs:
-//   - a compact JWS of three non-empty segments with no \r or \n inside
-//     them (Go's base64 decoders skip both, so the parser would accept
-//     them), whose header and payload are canonical (strict) unpadded
-//     base64url, as the parser's strict decoding then checks the signature;
-//   - a header with no crit or b64 parameter (RFC 7515 §4.1.11, RFC 7797),
-//     alg, kid and typ at most once and as strings, alg in the allowlist,
-//     and typ as Config.RequiredType says;
-//   - when checkPayload is set, a payload that is a JSON object (nesting at most 64 deep, valid
-//     UTF-8) in which the registered claims, scope and scp appear at most
-//     once, under their exact names (encoding/json would take the last of
-//     two, or a case variant such as "EXP" or "ſub" for a struct field),
-//     registered claims have their JSON types, and NumericDates are finite
-//     numbers under 2^53 seconds.
-//
-// A header segment equal to the last one accepted is not decoded and
-// checked again (see verifier.header).
+// precheck applies, before the parser runs, the policy it lacks: three
+// non-empty segments without \r or \n (Go's base64 decoders skip both),
+// strict base64url, the header rules of checkHeader and, when checkPayload
+// is set, the payload rules of scanClaims.
 func (v *verifier) precheck(raw string, checkPayload bool) (payloadInfo, error) {
 	var info payloadInfo
 	d1 := strings.IndexByte(raw, '.')
@@ -420,12 +400,13 @@ const maxNumericDate = 1 << 53
 // payloadInfo records which tracked claims a payload holds.
 type payloadInfo struct{ seen uint16 }
 
-// scanClaims checks the names and JSON types of the registered claims of
-// payload (see precheck); their values are golang-jwt's to validate. When
-// into is not nil, it also stores every member in it, decoded as
-// encoding/json decodes it into a map[string]any, so that the payload is
-// scanned once: this is how [scannedClaims] decodes the payload that the
-// parser hands it, whose syntax encoding/json has checked.
+// scanClaims checks that payload is a JSON object (valid UTF-8, nesting at
+// most 64 deep) in which the registered claims, scope and scp appear at
+// most once and under their exact names (encoding/json would take the last
+// of two, or a case variant such as "EXP" or "ſub"), registered claims have
+// their JSON types and NumericDates are finite under 2^53 s; their values
+// are golang-jwt's to validate. When into is not nil, it also stores every
+// member in it as encoding/json would, so the payload is scanned once.
 func scanClaims(payload []byte, into map[string]any) (payloadInfo, error) {
 	var info payloadInfo
 	var typeErr error // the first value that does not fit its Go type
@@ -502,9 +483,7 @@ func (info *payloadInfo) check(name, value []byte) error {
 }
 
 // decodeValue decodes the JSON value v (valid, of valid UTF-8) as
-// encoding/json decodes it into an any: strings, booleans and null
-// directly, numbers with strconv.ParseFloat as encoding/json does, and
-// arrays and objects by encoding/json itself.
+// encoding/json decodes it into an any, scalars without encoding/json.
 func decodeValue(v []byte) (any, error) {
 	switch v[0] {
 	case '"':
@@ -531,12 +510,9 @@ func decodeValue(v []byte) (any, error) {
 	return f, nil
 }
 
-// scannedClaims is the claims value of [Auth]: golang-jwt's parser decodes
-// the payload into it with encoding/json, which hands UnmarshalJSON the
-// payload's bytes, already base64-decoded and checked as JSON. The policy
-// scan of precheck runs there, over those bytes, and fills the map in the
-// same pass, instead of decoding the payload a second time before the
-// parser. The parser validates the registered claims through MapClaims.
+// scannedClaims is the claims value of [Auth]: the parser's encoding/json
+// hands UnmarshalJSON the decoded payload, which scanClaims checks and
+// decodes into the map in one pass.
 type scannedClaims struct {
 	gojwt.MapClaims
 	info payloadInfo
