@@ -201,8 +201,12 @@ func (r *rehearsal) goEnv() ([]string, error) {
 		"GONOSUMDB":   root,
 		"GONOPROXY":   "",
 		"GOPRIVATE":   "",
-		"GOFLAGS":     strings.TrimSpace(goflags + " -modcacherw -trimpath"),
+		"GOFLAGS":     strings.TrimSpace(goflags + " -modcacherw"),
 		"GOTOOLCHAIN": "local",
+		// The module cache is kept between runs, but the rehearsed
+		// versions change content from run to run, which the go
+		// command's index of module cache packages would not notice.
+		"GODEBUG": strings.TrimPrefix(os.Getenv("GODEBUG")+",goindex=0", ","),
 	}
 	env := []string{}
 	for _, kv := range os.Environ() {
