@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,7 +37,6 @@ type BearerAccessToken struct {
 // answers clearly. An Issuer is safe for concurrent use.
 type Issuer struct {
 	signer     *localKey
-	signAlg    *algorithm
 	signErr    error
 	issuer     string
 	expiration time.Duration
@@ -72,18 +72,12 @@ func newIssuer(cfg *Config, keys []*localKey) (*Issuer, error) {
 	iss := &Issuer{
 		issuer:     cfg.IssuerURL,
 		expiration: cfg.Expiration,
-		tokenType:  cfg.TokenType,
+		tokenType:  cmp.Or(cfg.TokenType, cfg.RequiredType, "JWT"), // RequiredType: so that issued tokens verify
 		requireExp: !cfg.AllowMissingExpiration,
 		now:        cfg.Now,
 	}
 	if iss.now == nil {
 		iss.now = time.Now
-	}
-	if iss.tokenType == "" {
-		iss.tokenType = "JWT"
-		if cfg.RequiredType != "" {
-			iss.tokenType = cfg.RequiredType // so that issued tokens verify
-		}
 	}
 	var signers []*localKey
 	for _, k := range keys {
@@ -108,12 +102,7 @@ func newIssuer(cfg *Config, keys []*localKey) (*Issuer, error) {
 	default:
 		iss.signErr = errors.New("jwt: cannot issue tokens: several keys can sign; set Config.SigningKeyID")
 	}
-	if iss.signer != nil {
-		iss.signAlg = iss.signer.algs[0]
-	}
-	if err := iss.buildJWKS(keys); err != nil {
-		return nil, err
-	}
+	iss.buildJWKS(keys)
 	return iss, nil
 }
 
@@ -196,7 +185,7 @@ func (e *Issuer) encode(claims auth.Claims, expiresIn time.Duration) (string, in
 	} else if e.requireExp {
 		return "", 0, errors.New("jwt: Encode: the token would have no exp; set Config.Expiration, pass expiresIn or an exp claim (or Config.AllowMissingExpiration)")
 	}
-	t := gojwt.NewWithClaims(e.signAlg.method, m)
+	t := gojwt.NewWithClaims(e.signer.algs[0].method, m)
 	t.Header["typ"] = e.tokenType
 	if e.signer.id != "" {
 		t.Header["kid"] = e.signer.id

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -80,7 +79,7 @@ func (e *Issuer) JWKSHandler() http.Handler {
 	})
 }
 
-func (e *Issuer) buildJWKS(keys []*localKey) error {
+func (e *Issuer) buildJWKS(keys []*localKey) {
 	e.jwks.Keys = []JWK{}
 	for _, l := range keys {
 		if l.algs[0].kind == kindHMAC {
@@ -90,12 +89,7 @@ func (e *Issuer) buildJWKS(keys []*localKey) error {
 		e.jwks.Keys = append(e.jwks.Keys, JWK{KeyType: string(m.KTY), KeyID: l.id, Algorithm: l.algs[0].name, Use: "sig",
 			N: m.N, E: m.E, Curve: string(m.CRV), X: m.X, Y: m.Y})
 	}
-	body, err := json.Marshal(e.jwks)
-	if err != nil {
-		return fmt.Errorf("jwt: marshal JWKS: %w", err)
-	}
-	e.jwksBody = body
-	return nil
+	e.jwksBody, _ = json.Marshal(e.jwks) // strings only: it cannot fail
 }
 
 // thumbprint returns the RFC 7638 SHA-256 thumbprint of a public key,

@@ -326,11 +326,7 @@ func (v *verifier) checkHeader(data []byte) error {
 	case seen&1 == 0:
 		return reject(rejectAlgorithm, errNoAlg)
 	}
-	allowed := false
-	for _, a := range v.allowed {
-		allowed = allowed || string(alg) == a.name
-	}
-	if !allowed {
+	if !slices.ContainsFunc(v.allowed, func(a *algorithm) bool { return string(alg) == a.name }) {
 		return reject(rejectAlgorithm, nil)
 	}
 	if v.requiredTyp != "" && !typeMatches(typ, v.requiredTyp) {
