@@ -73,9 +73,7 @@ func discover(ctx context.Context, client *http.Client, issuerURL string, timeou
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	body, err := fetchDocument(ctx, client, u, maxBytes)
+	body, err := fetchDocument(ctx, client, u, timeout, maxBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"encoding/json"
 	"errors"
 
 	"github.com/MicahParks/jwkset"
@@ -118,7 +119,7 @@ func (v *verifier) fromParser(err error, p *payloadInfo) error {
 			return ke.err
 		}
 		return reject(rejectMalformed, err)
-	case isTypeError(err):
+	case errors.As(err, new(*json.UnmarshalTypeError)): // a claim of the wrong type for the claims value
 		return reject(rejectClaims, err)
 	case errors.Is(err, gojwt.ErrTokenMalformed):
 		return reject(rejectMalformed, err)

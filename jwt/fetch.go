@@ -70,9 +70,7 @@ func FetchKeySet(ctx context.Context, client *http.Client, url string) (*MemoryK
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultFetchTimeout)
-	defer cancel()
-	body, err := fetchDocument(ctx, hardenClient(client, DefaultFetchTimeout), u, DefaultMaxBodyBytes)
+	body, err := fetchDocument(ctx, hardenClient(client, DefaultFetchTimeout), u, DefaultFetchTimeout, DefaultMaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -134,9 +132,12 @@ func hardenClient(c *http.Client, timeout time.Duration) *http.Client {
 	return &cp
 }
 
-// fetchDocument GETs u and returns its body. It requires status 200 and at most
-// maxBytes of body. Every error matches ErrKeySetUnavailable.
-func fetchDocument(ctx context.Context, client *http.Client, u *url.URL, maxBytes int64) ([]byte, error) {
+// fetchDocument GETs u within timeout and returns its body. It requires
+// status 200 and at most maxBytes of body. Every error matches
+// ErrKeySetUnavailable.
+func fetchDocument(ctx context.Context, client *http.Client, u *url.URL, timeout time.Duration, maxBytes int64) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	fail := func(err error) ([]byte, error) {
 		return nil, fmt.Errorf("%w: jwt: GET %s: %w", ErrKeySetUnavailable, u.Redacted(), err)
 	}

@@ -442,9 +442,7 @@ func (s *RemoteKeySet) startFetchLocked() *remoteFetch {
 // fetch downloads and parses the set, and installs it if it has a usable
 // key.
 func (s *RemoteKeySet) fetch() error {
-	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
-	defer cancel()
-	body, err := fetchDocument(ctx, s.client, s.url, s.maxBytes)
+	body, err := fetchDocument(s.ctx, s.client, s.url, s.timeout, s.maxBytes)
 	if err != nil {
 		s.report(err)
 		return err

@@ -54,7 +54,7 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 		issuer:      cfg.IssuerURL,
 		audience:    append([]string(nil), cfg.Audience...),
 		requireExp:  !cfg.AllowMissingExpiration,
-		requiredTyp: normalizeType(cfg.RequiredType),
+		requiredTyp: strings.TrimPrefix(strings.ToLower(strings.TrimSpace(cfg.RequiredType)), "application/"),
 		maxLen:      cmp.Or(cfg.MaxTokenLength, DefaultMaxTokenLength),
 		set:         cfg.KeySet,
 	}
@@ -350,12 +350,6 @@ func typeMatches(typ []byte, want string) bool {
 	return strings.EqualFold(string(typ), want)
 }
 
-// normalizeType prepares Config.RequiredType for typeMatches.
-func normalizeType(t string) string {
-	t = strings.ToLower(strings.TrimSpace(t))
-	return strings.TrimPrefix(t, "application/")
-}
-
 // Registered claims and the scope claims, as bits of a seen-set.
 const (
 	seenExp = 1 << iota
@@ -542,11 +536,4 @@ func numericDate(v []byte) bool {
 	}
 	f, err := strconv.ParseFloat(string(v), 64)
 	return err == nil && math.Abs(f) < maxNumericDate
-}
-
-// isTypeError reports whether err, from the parser, is a claim of the wrong
-// JSON type for the claims value (the syntax was checked by precheck).
-func isTypeError(err error) bool {
-	var te *json.UnmarshalTypeError
-	return errors.As(err, &te)
 }
