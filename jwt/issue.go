@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"time"
@@ -149,9 +150,7 @@ func (e *Issuer) encode(claims auth.Claims, expiresIn time.Duration) (string, in
 		return "", 0, errors.New("jwt: Encode: negative expiresIn")
 	}
 	m := make(gojwt.MapClaims, len(claims)+3)
-	for k, v := range claims {
-		m[k] = v
-	}
+	maps.Copy(m, claims)
 	for _, k := range [...]string{"iat", "exp", "nbf"} {
 		if t, ok := m[k].(time.Time); ok {
 			m[k] = t.Unix() // a time.Time would marshal as a string

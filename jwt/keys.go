@@ -221,19 +221,13 @@ func newLocalKey(id, alg string, key any, allowed []*algorithm) (*localKey, erro
 		}
 		key = bytes.Clone(k)
 		l.sign = key
-	case *rsa.PrivateKey, *ecdsa.PrivateKey:
-		if k == (*rsa.PrivateKey)(nil) || k == (*ecdsa.PrivateKey)(nil) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, *rsa.PublicKey, *ecdsa.PublicKey:
+		if k == (*rsa.PrivateKey)(nil) || k == (*ecdsa.PrivateKey)(nil) || k == (*rsa.PublicKey)(nil) || k == (*ecdsa.PublicKey)(nil) {
 			return fail("nil %T", key)
 		}
-		l.sign = key
 	case ed25519.PrivateKey:
 		if len(k) != ed25519.PrivateKeySize {
 			return fail("bad Ed25519 private key length %d", len(k))
-		}
-		l.sign = key
-	case *rsa.PublicKey, *ecdsa.PublicKey:
-		if k == (*rsa.PublicKey)(nil) || k == (*ecdsa.PublicKey)(nil) {
-			return fail("nil %T", key)
 		}
 	case ed25519.PublicKey:
 		if len(k) != ed25519.PublicKeySize {
@@ -243,6 +237,9 @@ func newLocalKey(id, alg string, key any, allowed []*algorithm) (*localKey, erro
 		return fail("a string is not a key; give an HMAC secret as []byte")
 	default:
 		return fail("unsupported key type %T", key)
+	}
+	if _, ok := key.(crypto.Signer); ok {
+		l.sign = key // a private key
 	}
 	pub := publicOf(key)
 	kind, curve := kindOf(pub)

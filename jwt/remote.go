@@ -209,8 +209,8 @@ func newRemoteKeySet(ctx context.Context, jwksURL string, opts RemoteOptions, de
 		declared:  declared,
 		notLoaded: fmt.Errorf("%w: jwt: %s has not loaded yet", ErrKeySetUnavailable, u.Redacted()),
 		done:      make(chan struct{}),
+		client:    hardenClient(opts.Client, 0), // each download has its own timeout
 	}
-	s.client = hardenClient(opts.Client, 0) // each download has its own timeout
 	s.startRetry = min(minRetry, s.refresh)
 	s.ctx, s.cancel = context.WithCancel(ctx)
 

@@ -240,13 +240,9 @@ func (v *verifier) precheck(raw string, checkPayload bool) (payloadInfo, error) 
 			return info, nil
 		}
 	}
-	end := d1 // the segments to decode: the header, or header and payload
+	end, hl, pl := d1, strictBase64.DecodedLen(d1), 0 // end: the segments to decode
 	if checkPayload {
-		end = d2
-	}
-	hl, pl := strictBase64.DecodedLen(d1), 0
-	if checkPayload {
-		pl = strictBase64.DecodedLen(d2 - d1 - 1)
+		end, pl = d2, strictBase64.DecodedLen(d2-d1-1)
 	}
 	need := end + hl + pl
 	bp := bufPool.Get().(*[]byte)
