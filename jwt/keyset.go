@@ -113,14 +113,11 @@ func (s *MemoryKeySet) install(jwks []jwkset.JWK) {
 		if k == nil {
 			continue
 		}
-		dup := false
-		for _, o := range x.byKID[k.kid] {
-			if e, ok := o.key.(equaler); ok && o.alg == k.alg && e.Equal(k.key) {
-				dup = true // the same key published twice
-			}
-		}
-		if dup {
-			continue
+		if slices.ContainsFunc(x.byKID[k.kid], func(o *indexedKey) bool {
+			e, ok := o.key.(equaler)
+			return ok && o.alg == k.alg && e.Equal(k.key)
+		}) {
+			continue // the same key published twice
 		}
 		x.all = append(x.all, k)
 		if k.kid != "" {

@@ -168,8 +168,6 @@ type RemoteKeySet struct {
 	startRetry time.Duration
 }
 
-var _ jwkset.Storage = (*RemoteKeySet)(nil)
-
 // remoteFetch is one download that any number of lookups may wait for.
 type remoteFetch struct {
 	done chan struct{}
