@@ -58,7 +58,7 @@ var errNoIssuer = errors.New("jwt: cannot issue tokens: no private key or secret
 // fails when cfg has no local key or is inconsistent.
 func NewIssuer(cfg Config) (*Issuer, error) {
 	cfg.KeySet = nil
-	b, err := build(&cfg)
+	b, err := build(&cfg, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -89,16 +89,12 @@ func WithAuthOptions(opts ...auth.Option) Option {
 // HMAC secret shorter than its hash output, an RSA key under 2048 bits, an
 // ECDSA key on the wrong curve.
 func New(cfg Config, opts ...Option) (*Auth, error) {
-	b, err := build(&cfg)
+	b, err := build(&cfg, opts)
 	if err != nil {
 		return nil, err
 	}
-	o := buildOptions(opts)
-	a := &Auth{Issuer: b.issuer, v: b.verifier}
-	if a.cache, err = o.newCache(b.verifier); err != nil {
-		return nil, err
-	}
-	a.ScopedAuth = auth.NewScoped(o.scheme, a.verify, nil, b.authOptions(o)...)
+	a := &Auth{Issuer: b.issuer, v: b.verifier, cache: b.cache}
+	a.ScopedAuth = auth.NewScoped(b.opts.scheme, a.verify, nil, b.authOptions()...)
 	return a, nil
 }
 
@@ -156,10 +152,12 @@ func (a *Auth) verifyRecording(ctx context.Context, raw string, rec *verified) (
 type built struct {
 	verifier  *verifier
 	issuer    *Issuer
+	opts      *options
+	cache     *tokenCache
 	discovery string // the key set's OpenID Connect discovery URL, if any
 }
 
-func build(cfg *Config) (*built, error) {
+func build(cfg *Config, opts []Option) (*built, error) {
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
 		if d, ok := cfg.KeySet.(interface{ Algorithms() []string }); ok {
@@ -198,7 +196,7 @@ func build(cfg *Config) (*built, error) {
 			return nil, errors.New("jwt: Config.Audience holds an empty string")
 		}
 	}
-	b := &built{verifier: newVerifier(cfg, allowed, local)}
+	b := &built{verifier: newVerifier(cfg, allowed, local), opts: buildOptions(opts)}
 	if d, ok := cfg.KeySet.(interface{ DiscoveryURL() string }); ok {
 		b.discovery = d.DiscoveryURL()
 	}
@@ -207,11 +205,15 @@ func build(cfg *Config) (*built, error) {
 			return nil, err
 		}
 	}
+	if b.cache, err = b.opts.newCache(b.verifier); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
 // authOptions are the core options: ours first, the caller's last.
-func (b *built) authOptions(o *options) []auth.Option {
+func (b *built) authOptions() []auth.Option {
+	o := b.opts
 	opts := []auth.Option{
 		auth.WithMaxCredentialLength(b.verifier.maxLen),
 		auth.WithBearerFormat("JWT"),

@@ -145,15 +145,11 @@ func must[T any](v T, err error) T {
 }
 
 func newTyped[P any](cfg Config, scopesOf func(P) scopes.Set, opts []Option) (*TypedAuth[P], error) {
-	b, err := build(&cfg)
+	b, err := build(&cfg, opts)
 	if err != nil {
 		return nil, err
 	}
-	o := buildOptions(opts)
-	a := &TypedAuth[P]{Issuer: b.issuer, v: b.verifier}
-	if a.cache, err = o.newCache(b.verifier); err != nil {
-		return nil, err
-	}
+	a := &TypedAuth[P]{Issuer: b.issuer, v: b.verifier, cache: b.cache}
 	var p P
 	_, a.direct = any(&p).(gojwt.Claims)
 	if t := reflect.TypeFor[P](); t.Kind() == reflect.Struct || (t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct) {
@@ -164,7 +160,7 @@ func newTyped[P any](cfg Config, scopesOf func(P) scopes.Set, opts []Option) (*T
 		}
 		a.validate = v
 	}
-	a.ScopedAuth = auth.NewScoped(o.scheme, a.verify, scopesOf, b.authOptions(o)...)
+	a.ScopedAuth = auth.NewScoped(b.opts.scheme, a.verify, scopesOf, b.authOptions()...)
 	return a, nil
 }
 
