@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -86,34 +83,10 @@ func FuzzConformance(f *testing.F) {
 	conformance.Fuzz(f, newServer)
 }
 
-// newTokens returns a bearer auth whose tokens are "tok-<sub>[.<scope>]",
-// with a scope written resource_action: "tok-ann.items_read".
-func newTokens() *auth.ScopedAuth[auth.Claims] {
-	return auth.NewScoped(auth.Bearer(), func(_ context.Context, raw string) (auth.Claims, error) {
-		rest, ok := strings.CutPrefix(raw, "tok-")
-		if !ok {
-			return nil, auth.ErrInvalidCredential
-		}
-		sub, scope, _ := strings.Cut(rest, ".")
-		return auth.Claims{"sub": sub, "scope": strings.ReplaceAll(scope, "_", ":")}, nil
-	}, nil)
-}
-
-func send(tb testing.TB, h http.Handler, method, target, authorization string) *httptest.ResponseRecorder {
-	tb.Helper()
-	req := httptest.NewRequest(method, target, nil)
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
 func TestRootGuardRunsBeforeRouting(t *testing.T) {
 	var handler atomic.Int32
 	r := chi.NewRouter()
-	r.Use(newTokens().Guard)
+	r.Use(conformance.Tokens().Guard)
 	r.Get("/known", func(w http.ResponseWriter, r *http.Request) {
 		handler.Add(1)
 		w.WriteHeader(http.StatusNoContent)
@@ -135,7 +108,7 @@ func TestRootGuardRunsBeforeRouting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			handler.Store(0)
-			rec := send(t, r, tt.method, tt.target, tt.authorization)
+			rec := conformance.Serve(t, r, tt.method, tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("%s %s = %d %q; want %d", tt.method, tt.target, rec.Code, rec.Body, tt.wantStatus)
 			}
@@ -147,7 +120,7 @@ func TestRootGuardRunsBeforeRouting(t *testing.T) {
 }
 
 func TestRouteGuardsPrefixOnly(t *testing.T) {
-	tokens := newTokens()
+	tokens := conformance.Tokens()
 	r := chi.NewRouter()
 	ok := func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("id=" + chi.URLParam(r, "id")))
@@ -176,7 +149,7 @@ func TestRouteGuardsPrefixOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := send(t, r, tt.method, tt.target, tt.authorization)
+			rec := conformance.Serve(t, r, tt.method, tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("%s %s = %d %q; want %d", tt.method, tt.target, rec.Code, rec.Body, tt.wantStatus)
 			}
@@ -188,7 +161,7 @@ func TestRouteGuardsPrefixOnly(t *testing.T) {
 }
 
 func TestGroupAndWithDoNotLeak(t *testing.T) {
-	tokens := newTokens()
+	tokens := conformance.Tokens()
 	r := chi.NewRouter()
 	r.Group(func(r chi.Router) {
 		r.Use(tokens.Guard)
@@ -217,7 +190,7 @@ func TestGroupAndWithDoNotLeak(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := send(t, r, "GET", tt.target, tt.authorization)
+			rec := conformance.Serve(t, r, "GET", tt.target, tt.authorization)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("GET %s = %d %q; want %d", tt.target, rec.Code, rec.Body, tt.wantStatus)
 			}
