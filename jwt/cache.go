@@ -56,9 +56,9 @@ type CacheOptions struct {
 // 100 µs (ES256). Only verified tokens are cached; a rejected token is
 // verified again each time it is presented.
 //
-// Entries are found by a keyed hash of the exact token bytes (a seed
-// drawn for each cache, so that nobody can choose tokens that collide) and
-// the whole token is compared on a hit. On every hit:
+// Entries are found by a keyed hash of the token's last 64 bytes, its
+// signature (a seed drawn for each cache, so that nobody can choose tokens
+// that collide), and the whole token is compared on a hit. On every hit:
 //   - exp, nbf and iat are checked again against the Config's clock with
 //     the Config's leeway, exactly as the parser checks them: a token is
 //     never served once it has expired;
@@ -215,7 +215,18 @@ func floorPow2(n int) int {
 	return 1 << (bits.Len(uint(n)) - 1)
 }
 
-func (c *tokenCache) hash(raw string) uint64 { return maphash.String(c.seed, raw) }
+// hashedTail is how many bytes at the end of a token the index hashes.
+const hashedTail = 64
+
+// hash is the keyed hash that indexes raw: that of its last 64 bytes,
+// which hold its signature (or the end of it). Distinct tokens that verify
+// have distinct signatures, and only the key's holder makes them; a token
+// that shares a tail with a cached one (anyone can forge that) only shares
+// its bucket, since a hit compares the whole token. Hashing the whole
+// token would cost as much as the rest of a hit for a 1 KiB token.
+func (c *tokenCache) hash(raw string) uint64 {
+	return maphash.String(c.seed, raw[max(len(raw)-hashedTail, 0):])
+}
 
 func (c *tokenCache) bucket(h uint64) (*cacheShard, *cacheBucket) {
 	s := &c.shards[h&c.shardMask]

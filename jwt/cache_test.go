@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -336,6 +337,38 @@ func TestCacheHandlersCannotChangeLaterRequests(t *testing.T) {
 	}
 }
 
+// TestCacheForgedTailIsNotServed presents tokens that end like a cached
+// token (its signature, which the index hashes) with another header or
+// payload: they share its bucket, and each is verified and refused, while
+// the cached token keeps being served with its own claims.
+func TestCacheForgedTailIsNotServed(t *testing.T) {
+	a := MustNew(hsCacheConfig(nil), WithCache(CacheOptions{MaxEntries: 8}))
+	tok, err := a.Encode(auth.Claims{"sub": "alice"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Guard(subEcho)
+	wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+	// Another header, the same payload and signature: the same last 64
+	// bytes.
+	_, rest, _ := strings.Cut(tok, ".")
+	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT","x":1}`)) + "." + rest
+	if a.cache.hash(forged) != a.cache.hash(tok) {
+		t.Fatal("the forged token does not share the cached token's hash")
+	}
+	for range 3 {
+		wantCacheStatus(t, cacheGet(h, forged), http.StatusUnauthorized, "Token signature is invalid")
+		w := cacheGet(h, tok)
+		wantCacheStatus(t, w, http.StatusOK, "")
+		if w.Body.String() != "alice" {
+			t.Fatalf("the cached token is served as %q; want alice", w.Body)
+		}
+	}
+	if a.cache.holds(forged) {
+		t.Fatal("the forged token was cached")
+	}
+}
+
 // cachedUser is a typed principal with fields that share memory when
 // copied: a slice and a pointer.
 type cachedUser struct {
@@ -465,9 +498,10 @@ func TestCacheFloodKeepsBoundsAndHotToken(t *testing.T) {
 		"scope": "items:read items:write", "aud": "https://api.example"}
 	for i := range flood {
 		// A distinct token of about 500 bytes and the claims a miss
-		// would cache for it.
+		// would cache for it. Like tokens that verify, each has a
+		// signature of its own (the index hashes the signature).
 		n := strconv.Itoa(i)
-		raw := "eyJhbGciOiJIUzI1NiJ9." + n + padding + ".c2lnbmF0dXJlLW9mLWEtbWlzcy1vZi10aGUtZmxvb2QtdGVzdA"
+		raw := "eyJhbGciOiJIUzI1NiJ9." + n + padding + ".c2lnbmF0dXJlLW9mLWEtbWlzcy1vZi10aGUtZmxvb2QtdGVzdA" + n
 		claims["sub"], claims["jti"] = "user-"+n, n+"-8d2f4c1e-6b7a"
 		rec := verified{key: c.v.local.index().all[0].key, alg: lookupAlgorithm("HS256"), exp: exp}
 		e := c.newEntry(c.hash(raw), raw, &rec, nil)
