@@ -121,11 +121,29 @@ func runParallel(b *testing.B, h http.Handler, tok string) {
 	})
 }
 
-// handler is a built subject and the number of requests in its blocks.
+// handler is a built subject, the number of requests in its blocks and
+// the number in each timed group of a block.
 type handler struct {
 	name  string
 	h     http.Handler
 	block int
+	group int
+}
+
+// groupTime is the least duration of a timed group of requests: reading
+// the clock twice costs tens of nanoseconds, which would weigh on the
+// fastest subjects if every request were timed alone, and a group still
+// lasts far less than a stall (see [stall]), so stalled groups stay
+// distinguishable.
+const groupTime = 20 * time.Microsecond
+
+// newHandler returns the handler of a subject whose requests take
+// perRequest each.
+func newHandler(name string, h http.Handler, perRequest time.Duration) handler {
+	perRequest = max(perRequest, 1)
+	group := max(1, int((groupTime+perRequest-1)/perRequest))
+	blocks := max(1, int(blockTime/(perRequest*time.Duration(group))))
+	return handler{name: name, h: h, block: blocks * group, group: group}
 }
 
 // blockTime is the target duration of one block of requests through one
@@ -138,7 +156,8 @@ const blockTime = 3 * time.Millisecond
 // BenchmarkInterleaved/<group>/<cell>. Each iteration serves one block of
 // requests (about [blockTime]) through each subject in turn, in an order
 // that rotates every iteration, so a change of machine load falls on every
-// subject alike. Each request is timed; those that stalled (see
+// subject alike. Requests are timed in groups of at least [groupTime]
+// (one request when it takes longer); groups that stalled (see
 // [settledMean]) are left out. In the parallel group, each block runs on GOMAXPROCS
 // goroutines at once, all through the same subject, so that contention
 // within a subject shows. It reports, per subject, <name>-ns/op (wall time
@@ -166,7 +185,7 @@ func BenchmarkInterleaved(b *testing.B) {
 							b.Fatal(err)
 						}
 						a, perRequest := calibrate(b, h, tok)
-						hs = append(hs, handler{sub.Name, h, max(1, int(blockTime/max(perRequest, 1)))})
+						hs = append(hs, newHandler(sub.Name, h, perRequest))
 						allocs = append(allocs, a)
 					}
 					procs := 1
@@ -208,10 +227,11 @@ func calibrate(b *testing.B, h http.Handler, tok string) ([2]float64, time.Durat
 
 // interleave runs blocks of hs in rotating order on procs goroutines until
 // b.Loop ends, and returns each subject's wall time per request: the
-// [settledMean] of its request times, over procs.
+// [settledMean] of the durations of its timed groups, over the group size
+// and procs.
 func interleave(b *testing.B, hs []handler, tok string, procs int) []float64 {
 	reqs, ws := make([]*http.Request, procs), make([]*discardWriter, procs)
-	times := make([][]time.Duration, procs) // the request times of the current block, per goroutine
+	times := make([][]time.Duration, procs) // the group durations of the current block, per goroutine
 	for i := range procs {
 		reqs[i], ws[i] = newRequest(tok), newDiscardWriter()
 	}
@@ -221,16 +241,19 @@ func interleave(b *testing.B, hs []handler, tok string, procs int) []float64 {
 		r, w, ts := reqs[g], ws[g], times[g][:0]
 		start := time.Now()
 		t := time.Since(start)
-		for range h.block {
-			w.reset()
-			h.h.ServeHTTP(w, r)
+	block:
+		for range h.block / h.group {
+			for range h.group {
+				w.reset()
+				h.h.ServeHTTP(w, r)
+				if !w.served() {
+					rejected.Store(int64(w.status))
+					break block
+				}
+			}
 			now := time.Since(start)
 			ts = append(ts, now-t)
 			t = now
-			if !w.served() {
-				rejected.Store(int64(w.status))
-				break
-			}
 		}
 		times[g] = ts
 	}
@@ -258,12 +281,12 @@ func interleave(b *testing.B, hs []handler, tok string, procs int) []float64 {
 	}
 	ns := make([]float64, len(hs))
 	for i, ts := range all {
-		ns[i] = float64(settledMean(ts)) / float64(procs)
+		ns[i] = float64(settledMean(ts)) / float64(hs[i].group*procs)
 	}
 	return ns
 }
 
-// stall is how much longer than the median a request must take to count as
+// stall is how much longer than the median a timed group must take to count as
 // stalled: the process was descheduled during it, on a shared machine,
 // for a scheduler time slice (milliseconds). A garbage collection
 // lengthens a request far less, so the collections a subject causes stay

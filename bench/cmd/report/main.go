@@ -411,11 +411,12 @@ func write(w io.Writer, info machine, res results) {
 	fmt.Fprintf(w, "Each round runs the compiled `BenchmarkInterleaved` once over every cell. In a cell, every "+
 		"iteration serves a block of requests (about 3 ms) through each subject in turn, in an order that rotates "+
 		"every iteration, so a change of machine load falls on every subject alike, while the garbage collections "+
-		"a subject's allocations cause mostly fall in its own blocks. Each request is timed, and "+
-		"those longer than the subject's median plus 1 ms (the process was descheduled by the machine's other "+
-		"work) are left out; a collection lengthens a request far less. In the parallel group each block runs on "+
+		"a subject's allocations cause mostly fall in its own blocks. Requests are timed in groups "+
+		"of at least 20 µs (one request when it takes longer, so the clock's own cost does not weigh on the fastest "+
+		"subjects), and groups longer than the subject's median plus 1 ms (the process was descheduled by the "+
+		"machine's other work) are left out; a collection lengthens a group far less. In the parallel group each block runs on "+
 		"GOMAXPROCS goroutines at once, all through the same subject. A time is the median over rounds of a "+
-		"subject's mean request time (over GOMAXPROCS in the parallel group: wall time per request); a ratio is the median over rounds of the subject's time over the bare "+
+		"subject's mean time per request (over GOMAXPROCS in the parallel group: wall time per request); a ratio is the median over rounds of the subject's time over the bare "+
 		"parser's time in the same cell and round (below 1 is faster than the bare parser). Allocations are per "+
 		"request, over 100 requests per subject and round. Every request is checked to have reached the handler, "+
 		"and `TestSubjectsReject` (run by `go test github.com/typedauth/auth/...`) checks that every subject, in "+
