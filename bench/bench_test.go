@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,9 @@ func BenchmarkRequest(b *testing.B) {
 	e := newEnv(b)
 	for _, g := range Groups() {
 		b.Run(g.Name, func(b *testing.B) {
+			if g.PauseGC {
+				defer pauseGC()()
+			}
 			for _, c := range g.Cells {
 				b.Run(c.Name, func(b *testing.B) {
 					tok, err := e.Token(c.Scenario, Valid)
@@ -66,7 +70,7 @@ func BenchmarkRequest(b *testing.B) {
 						b.Fatal(err)
 					}
 					for _, sub := range Subjects() {
-						if sub.Reason(c.Scenario) != "" {
+						if sub.Reason(c.Scenario) != "" || !g.Measures(sub.Name) {
 							continue
 						}
 						b.Run(sub.Name, func(b *testing.B) {
@@ -168,6 +172,9 @@ func BenchmarkInterleaved(b *testing.B) {
 	e := newEnv(b)
 	for _, g := range Groups() {
 		b.Run(g.Name, func(b *testing.B) {
+			if g.PauseGC {
+				defer pauseGC()()
+			}
 			for _, c := range g.Cells {
 				b.Run(c.Name, func(b *testing.B) {
 					tok, err := e.Token(c.Scenario, Valid)
@@ -177,7 +184,7 @@ func BenchmarkInterleaved(b *testing.B) {
 					var hs []handler
 					var allocs [][2]float64
 					for _, sub := range Subjects() {
-						if sub.Reason(c.Scenario) != "" {
+						if sub.Reason(c.Scenario) != "" || !g.Measures(sub.Name) {
 							continue
 						}
 						h, err := sub.Build(b.Context(), e, c.Scenario)
@@ -201,6 +208,19 @@ func BenchmarkInterleaved(b *testing.B) {
 				})
 			}
 		})
+	}
+}
+
+// pauseGC pauses the garbage collector, with a memory limit as a
+// backstop, and returns the function that restores it.
+func pauseGC() (restore func()) {
+	runtime.GC()
+	percent := debug.SetGCPercent(-1)
+	limit := debug.SetMemoryLimit(2 << 30)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+		runtime.GC()
 	}
 }
 

@@ -56,6 +56,7 @@ func Subjects() []Subject {
 		chiJWTAuth(),
 		echoJWT(),
 		goOIDC(),
+		floor(),
 	}
 }
 

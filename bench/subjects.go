@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -90,6 +91,43 @@ func bare() Subject {
 					deny(w, http.StatusUnauthorized)
 					return
 				}
+				handler.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))
+			}), nil
+		},
+	}
+}
+
+// floor is not an authenticator: it is what any middleware pays to hand
+// claims to a handler through net/http, the floor under every subject.
+func floor() Subject {
+	return Subject{
+		Name:  "floor",
+		Title: "net/http alone, no verification (floor)",
+		Notes: "Not an authenticator: a middleware that extracts the bearer token as typedauth does, then " +
+			"hands the handler a copy (maps.Clone) of a claims map decoded once when it is built, through the " +
+			"request context, as every subject hands its principal; it verifies nothing. The difference between " +
+			"a subject and this row is what the subject's checks cost.",
+		Lacks: []Token{BadSignature, Expired, ForeignIssuer, ForeignAudience, MissingScope},
+		Build: func(ctx context.Context, e *Env, s Scenario) (http.Handler, error) {
+			tok, err := e.Token(s, Valid)
+			if err != nil {
+				return nil, err
+			}
+			decoded := gojwt.MapClaims{}
+			if _, _, err := gojwt.NewParser().ParseUnverified(tok, decoded); err != nil {
+				return nil, err
+			}
+			handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				claims := r.Context().Value(claimsKey{}).(gojwt.MapClaims)
+				sub, _ := claims["sub"].(string)
+				respond(w, sub)
+			})
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if raw, ok := bearerToken(r); !ok || raw == "" {
+					deny(w, http.StatusUnauthorized)
+					return
+				}
+				claims := maps.Clone(decoded)
 				handler.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))
 			}), nil
 		},
