@@ -9,6 +9,7 @@ import (
 	"hash/maphash"
 	"maps"
 	"math/bits"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,8 +41,9 @@ type CacheOptions struct {
 	MaxEntries int
 
 	// MaxBytes bounds the memory held by the cache's entries: each entry
-	// counts the token, the cached claims (the decoded map, or the JSON
-	// payload of a typed auth) and its own bookkeeping. Zero means
+	// counts the token, the cached claims (the decoded map, or a typed
+	// auth's P, counted as its size and twice the JSON payload's, or the
+	// payload itself) and its own bookkeeping. Zero means
 	// [DefaultCacheBytes]. The bound is split between 1 to 16 shards, and
 	// a token whose entry would exceed its shard's share is verified but
 	// not cached.
@@ -73,13 +75,19 @@ type CacheOptions struct {
 //     own copy of the cached claims map (nested arrays and objects
 //     included), so that a handler that changes the map cannot change what
 //     the next request sees; the copy costs about 100 ns and 2 allocations
-//     for a token of 8 claims. [TypedAuth] decodes the cached JSON payload
-//     into a new P on every hit (its validate tags, a function of the
-//     payload, are not run again; a Validate method that golang-jwt calls
-//     on a miss is called again, and a hit it refuses is verified anew), which costs what encoding/json costs for
-//     P: a few microseconds and about 30 allocations for [RegisteredClaims]
-//     and a few fields, far less than an RS256, ES256 or EdDSA check and
-//     about half of an HS256 verification (BenchmarkCachedTyped).
+//     for a token of 8 claims. [TypedAuth] keeps a copy of the P it
+//     decoded and hands every request a deep copy of it (pointers, slices,
+//     maps and the JSON values of interface fields are copied), so that a
+//     handler that changes its P cannot change the next request's; the copy
+//     costs an allocation for each of them, under a microsecond for
+//     [RegisteredClaims] and a slice field (BenchmarkCachedTyped). Its
+//     validate tags, a function of P, are not run again; a Validate method
+//     that golang-jwt calls on a miss is called again, and a hit it refuses
+//     is verified anew. A P that cannot be copied so (one with a func or a
+//     channel, a recursive type, a pointer, slice, map or interface in an
+//     unexported field, or an interface field that holds a value
+//     encoding/json does not produce) has its JSON payload decoded again on
+//     each hit instead, which costs what encoding/json costs for P.
 //
 // Stages added with [auth.Then], such as the revocation check of package
 // revoke, run after the cache, on hits as on misses.
@@ -161,7 +169,8 @@ type cacheEntry struct {
 
 	claims  auth.Claims // Auth: a private copy, never handed out
 	nested  bool        // claims holds arrays or objects, copied deeply
-	payload []byte      // TypedAuth: the decoded JSON payload
+	value   any         // TypedAuth: a *P of its own, never handed out
+	payload []byte      // TypedAuth, when P cannot be copied: the JSON payload
 
 	hasExp    bool
 	expires   time.Time // exp + leeway: served while now is before it
@@ -595,14 +604,13 @@ func (a *TypedAuth[P]) verifyCached(ctx context.Context, raw string) (P, error) 
 	c := a.cache
 	h := c.hash(raw)
 	if e := c.lookup(h, raw); e != nil && c.usable(ctx, e) {
-		// The parser decoded these bytes into a P in the same way, and
+		// The entry holds the P the parser decoded, or its payload, and
 		// validation, a function of P, accepted it.
-		var p P
-		if err := json.Unmarshal(e.payload, &p); err == nil && a.validHit(&p) {
+		if p, ok := a.hit(e); ok && a.validHit(&p) {
 			return p, nil
 		}
-		// The bytes decoded before, so only a Validate method that now
-		// refuses them gets here: verify anew for the miss's own answer.
+		// Only a Validate method that now refuses the P gets here: verify
+		// anew for the miss's own answer.
 		c.remove(e)
 	}
 	keys := c.snapshot()
@@ -611,14 +619,53 @@ func (a *TypedAuth[P]) verifyCached(ctx context.Context, raw string) (P, error) 
 	if err != nil {
 		return p, err
 	}
-	payload, err := payloadOf(raw)
-	if err != nil {
+	e := c.newEntry(h, raw, &rec, keys)
+	if kept, ok := a.copyOf(&p); ok {
+		// The handler gets p and may change it: the entry keeps a copy.
+		// Its memory is counted as the payload's, twice, and P's size.
+		e.value = kept
+		e.cost = int64(reflect.TypeFor[P]().Size()) + 2*int64(payloadLen(raw))
+	} else if e.payload, err = payloadOf(raw); err == nil {
+		e.cost = int64(len(e.payload))
+	} else {
 		return p, nil // cannot happen: the token verified; not cached
 	}
-	e := c.newEntry(h, raw, &rec, keys)
-	e.payload, e.cost = payload, int64(len(payload))
 	c.add(e)
 	return p, nil
+}
+
+// hit returns the P of a cached entry: a copy of the one it keeps, or the
+// payload decoded again when P cannot be copied (see copierOf).
+func (a *TypedAuth[P]) hit(e *cacheEntry) (P, bool) {
+	if e.value != nil {
+		p, ok := a.copyOf(e.value.(*P))
+		if ok {
+			return *p, true
+		}
+	}
+	var p P
+	return p, e.payload != nil && json.Unmarshal(e.payload, &p) == nil
+}
+
+// copyOf returns a copy of *src that shares nothing a holder could change
+// with it, and false when P cannot be copied so.
+func (a *TypedAuth[P]) copyOf(src *P) (*P, bool) {
+	switch {
+	case !a.copyable:
+		return nil, false
+	case a.copy == nil:
+		dst := *src // a flat P: assignment copies it deeply
+		return &dst, true
+	}
+	dst := new(P)
+	return dst, a.copy(reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem())
+}
+
+// payloadLen returns the decoded length of the payload segment of raw.
+func payloadLen(raw string) int {
+	_, rest, _ := strings.Cut(raw, ".")
+	seg, _, _ := strings.Cut(rest, ".")
+	return strictBase64.DecodedLen(len(seg))
 }
 
 // payloadOf decodes the payload of a verified compact JWS.

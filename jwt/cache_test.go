@@ -376,7 +376,7 @@ type cachedUser struct {
 	Groups []string `json:"groups" validate:"required"`
 }
 
-func TestCacheTypedDecodesPerHit(t *testing.T) {
+func TestCacheTypedHitsAreIndependent(t *testing.T) {
 	a, err := NewTyped[cachedUser](hsCacheConfig(nil), WithCache(CacheOptions{}))
 	if err != nil {
 		t.Fatal(err)
@@ -410,6 +410,92 @@ func TestCacheTypedDecodesPerHit(t *testing.T) {
 	if a.cache.holds(bad) {
 		t.Fatal("a rejected token is cached")
 	}
+}
+
+// opaqueUser keeps its groups in an unexported field, which the cache
+// cannot copy: its hits decode the payload again.
+type opaqueUser struct {
+	RegisteredClaims
+	groups []string
+}
+
+func (u *opaqueUser) UnmarshalJSON(b []byte) error {
+	var v struct {
+		RegisteredClaims
+		Groups []string `json:"groups"`
+	}
+	err := json.Unmarshal(b, &v)
+	u.RegisteredClaims, u.groups = v.RegisteredClaims, v.Groups
+	return err
+}
+
+// dynamicUser's Extra is set by its UnmarshalJSON to a type encoding/json
+// does not produce for an any, which the cache cannot copy.
+type dynamicUser struct {
+	RegisteredClaims
+	Extra any `json:"-"`
+}
+
+func (u *dynamicUser) UnmarshalJSON(b []byte) error {
+	var v struct {
+		RegisteredClaims
+		Groups []string `json:"groups"`
+	}
+	err := json.Unmarshal(b, &v)
+	u.RegisteredClaims, u.Extra = v.RegisteredClaims, v.Groups
+	return err
+}
+
+// TestCacheTypedFallsBackToDecoding serves repeated tokens through typed
+// auths whose P the cache cannot copy: every hit gets a P of its own,
+// decoded again from the cached payload.
+func TestCacheTypedFallsBackToDecoding(t *testing.T) {
+	t.Run("unexported slice", func(t *testing.T) {
+		a := MustNewTyped[opaqueUser](hsCacheConfig(nil), WithCache(CacheOptions{}))
+		if a.copyable {
+			t.Fatal("opaqueUser is copyable")
+		}
+		tok, err := a.Encode(auth.Claims{"sub": "alice", "groups": []string{"admins"}}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := a.Handler(func(w http.ResponseWriter, r *http.Request, u opaqueUser) {
+			if u.Subject != "alice" || len(u.groups) != 1 || u.groups[0] != "admins" {
+				t.Errorf("handler sees %+v", u)
+			}
+			u.groups[0] = "root"
+		})
+		for range 3 {
+			wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+		}
+		if !a.cache.holds(tok) {
+			t.Fatal("the token is not cached")
+		}
+	})
+	t.Run("foreign value in an interface", func(t *testing.T) {
+		a := MustNewTyped[dynamicUser](hsCacheConfig(nil), WithCache(CacheOptions{}))
+		if !a.copyable {
+			t.Fatal("dynamicUser is not copyable")
+		}
+		tok, err := a.Encode(auth.Claims{"sub": "alice", "groups": []string{"admins"}}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := a.Handler(func(w http.ResponseWriter, r *http.Request, u dynamicUser) {
+			g, _ := u.Extra.([]string)
+			if u.Subject != "alice" || len(g) != 1 || g[0] != "admins" {
+				t.Errorf("handler sees %+v", u)
+				return
+			}
+			g[0] = "root"
+		})
+		for range 3 {
+			wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+		}
+		if !a.cache.holds(tok) {
+			t.Fatal("the token is not cached")
+		}
+	})
 }
 
 func TestCacheOptions(t *testing.T) {

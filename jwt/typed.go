@@ -95,6 +95,8 @@ type TypedAuth[P any] struct {
 	validate *validator.Validate // nil when P is not a struct
 	direct   bool                // *P implements golang-jwt's Claims
 	cache    *tokenCache         // nil unless WithCache
+	copy     copyFunc            // copies a P for the cache; nil when assignment does
+	copyable bool                // P can be copied (see copierOf)
 }
 
 // NewTyped is [New] for a claims struct P that carries its scopes, usually
@@ -152,6 +154,7 @@ func newTyped[P any](cfg Config, scopesOf func(P) scopes.Set, opts []Option) (*T
 	a := &TypedAuth[P]{Issuer: b.issuer, v: b.verifier, cache: b.cache}
 	var p P
 	_, a.direct = any(&p).(gojwt.Claims)
+	a.copy, a.copyable = copierOf(reflect.TypeFor[P]())
 	if t := reflect.TypeFor[P](); t.Kind() == reflect.Struct || (t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct) {
 		v := validator.New(validator.WithRequiredStructEnabled())
 		v.RegisterTagNameFunc(jsonName)
