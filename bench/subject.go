@@ -52,6 +52,7 @@ func Subjects() []Subject {
 		bare(),
 		typedauthUncached(),
 		typedauthCached(),
+		typedauthTypedCached(),
 		auth0Middleware(),
 		chiJWTAuth(),
 		echoJWT(),

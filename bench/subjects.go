@@ -155,17 +155,9 @@ func typedauthSubject(name, title, notes string, opts ...jwt.Option) Subject {
 		Title: title,
 		Notes: notes,
 		Build: func(ctx context.Context, e *Env, s Scenario) (http.Handler, error) {
-			cfg := jwt.Config{Algorithms: []string{s.Alg}, IssuerURL: Issuer, Audience: []string{Audience}}
-			if s.JWKS != 0 {
-				set, err := jwt.NewRemoteKeySet(ctx, e.JWKSURL(s), jwt.RemoteOptions{Client: e.Client()})
-				if err != nil {
-					return nil, err
-				}
-				cfg.KeySet = set
-			} else if secret, ok := e.VerifyKey(s).([]byte); ok {
-				cfg.Secret, cfg.KeyID = secret, e.KeyID(s)
-			} else {
-				cfg.Key, cfg.KeyID = e.VerifyKey(s), e.KeyID(s)
+			cfg, err := typedauthConfig(ctx, e, s)
+			if err != nil {
+				return nil, err
 			}
 			a, err := jwt.New(cfg, opts...)
 			if err != nil {
@@ -182,6 +174,57 @@ func typedauthSubject(name, title, notes string, opts ...jwt.Option) Subject {
 			return a.Guard(handler), nil
 		},
 	}
+}
+
+// typedClaims is the claims struct of the typed subject.
+type typedClaims struct {
+	jwt.RegisteredClaims
+}
+
+func typedauthTypedCached() Subject {
+	return Subject{
+		Name:  "typedauth-typed-cached",
+		Title: "typedauth jwt, typed claims, cached",
+		Notes: "jwt.MustNewTyped[Claims](jwt.Config{…}, jwt.WithCache(jwt.CacheOptions{})), where Claims embeds " +
+			"jwt.RegisteredClaims; the handler reads Subject from auth.From[Claims]. Every measured request is a " +
+			"hit, which hands out a deep copy of the cached struct (its *NumericDate times and aud slice copied).",
+		Build: func(ctx context.Context, e *Env, s Scenario) (http.Handler, error) {
+			cfg, err := typedauthConfig(ctx, e, s)
+			if err != nil {
+				return nil, err
+			}
+			a, err := jwt.NewTyped[typedClaims](cfg, jwt.WithCache(jwt.CacheOptions{}))
+			if err != nil {
+				return nil, err
+			}
+			handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				claims, _ := auth.From[typedClaims](r.Context())
+				respond(w, claims.Subject)
+			})
+			if len(s.Required) > 0 {
+				return a.Requires(s.Required...).Guard(handler), nil
+			}
+			return a.Guard(handler), nil
+		},
+	}
+}
+
+// typedauthConfig is the jwt.Config of the typedauth subjects for s.
+func typedauthConfig(ctx context.Context, e *Env, s Scenario) (jwt.Config, error) {
+	cfg := jwt.Config{Algorithms: []string{s.Alg}, IssuerURL: Issuer, Audience: []string{Audience}}
+	switch secret, ok := e.VerifyKey(s).([]byte); {
+	case s.JWKS != 0:
+		set, err := jwt.NewRemoteKeySet(ctx, e.JWKSURL(s), jwt.RemoteOptions{Client: e.Client()})
+		if err != nil {
+			return cfg, err
+		}
+		cfg.KeySet = set
+	case ok:
+		cfg.Secret, cfg.KeyID = secret, e.KeyID(s)
+	default:
+		cfg.Key, cfg.KeyID = e.VerifyKey(s), e.KeyID(s)
+	}
+	return cfg, nil
 }
 
 // auth0Claims is the custom claims type of Auth0's documentation, with its
