@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/MicahParks/jwkset"
+
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/authtest"
 	"github.com/typedauth/auth/jwt"
@@ -157,11 +159,11 @@ func TestIssuerDiscoveryAndJWKS(t *testing.T) {
 	if res.status != 200 {
 		t.Fatalf("GET jwks: status %d", res.status)
 	}
-	var set jwt.JWKSet
+	var set jwkset.JWKSMarshal
 	if err := json.Unmarshal([]byte(res.body), &set); err != nil {
 		t.Fatal(err)
 	}
-	if len(set.Keys) != 1 || set.Keys[0].KeyID != "k1" || set.Keys[0].Algorithm != "ES256" || set.Keys[0].KeyType != "EC" {
+	if len(set.Keys) != 1 || set.Keys[0].KID != "k1" || set.Keys[0].ALG != "ES256" || set.Keys[0].KTY != "EC" {
 		t.Errorf("jwks = %+v, want one EC ES256 key with kid k1", set.Keys)
 	}
 	if strings.Contains(res.body, `"d"`) {

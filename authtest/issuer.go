@@ -354,7 +354,7 @@ func (iss *Issuer) addKey(kid string, key crypto.Signer) error {
 		if err != nil {
 			return fmt.Errorf("authtest: %w", err)
 		}
-		kid = one.JWKS().Keys[0].KeyID
+		kid = one.JWKS().Keys[0].KID
 	}
 	var keys []jwt.Key
 	if old := iss.state.Load(); old != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/MicahParks/jwkset"
+
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/jwt"
 )
@@ -21,9 +23,9 @@ func TestRemoteDeclaredAlgorithms(t *testing.T) {
 	rs := jwt.MustNewIssuer(jwt.Config{Keys: []jwt.Key{{ID: "rs", Key: rsaKey()}}, Algorithms: []string{"RS256"}, Expiration: time.Hour, Now: clock})
 	es := jwt.MustNewIssuer(jwt.Config{Keys: []jwt.Key{{ID: "es", Key: p256Key()}}, Algorithms: []string{"ES256"}, Expiration: time.Hour, Now: clock})
 	ed := jwt.MustNewIssuer(jwt.Config{Keys: []jwt.Key{{ID: "ed", Key: edKey()}}, Algorithms: []string{"EdDSA"}, Expiration: time.Hour, Now: clock})
-	keys := jwt.JWKSet{Keys: append(append(rs.JWKS().Keys, es.JWKS().Keys...), ed.JWKS().Keys...)}
+	keys := jwkset.JWKSMarshal{Keys: append(append(rs.JWKS().Keys, es.JWKS().Keys...), ed.JWKS().Keys...)}
 	for i := range keys.Keys {
-		keys.Keys[i].Algorithm = "" // the algorithms come from discovery, or from the key types
+		keys.Keys[i].ALG = "" // the algorithms come from discovery, or from the key types
 	}
 	var srv *httptest.Server
 	mux := http.NewServeMux()

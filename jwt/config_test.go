@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/MicahParks/jwkset"
+
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/jwt"
 )
@@ -224,20 +226,20 @@ func TestJWKS(t *testing.T) {
 	if len(set.Keys) != 3 {
 		t.Fatalf("JWKS has %d keys; want 3 (the secret is never published): %+v", len(set.Keys), set)
 	}
-	byKty := map[string]jwt.JWK{}
+	byKty := map[jwkset.KTY]jwkset.JWKMarshal{}
 	for _, k := range set.Keys {
-		byKty[k.KeyType] = k
-		if k.Use != "sig" || k.KeyID == "" || k.Algorithm == "" {
+		byKty[k.KTY] = k
+		if k.USE != "sig" || k.KID == "" || k.ALG == "" {
 			t.Errorf("key %+v lacks use, kid or alg", k)
 		}
 	}
-	if k := byKty["RSA"]; k.KeyID != "rsa-1" || k.Algorithm != "PS256" || k.E != "AQAB" || k.N == "" {
+	if k := byKty["RSA"]; k.KID != "rsa-1" || k.ALG != "PS256" || k.E != "AQAB" || k.N == "" {
 		t.Errorf("RSA JWK = %+v", k)
 	}
-	if k := byKty["EC"]; k.Curve != "P-384" || len(k.X) != 64 || len(k.Y) != 64 || k.Algorithm != "ES384" {
+	if k := byKty["EC"]; k.CRV != "P-384" || len(k.X) != 64 || len(k.Y) != 64 || k.ALG != "ES384" {
 		t.Errorf("EC JWK = %+v; want P-384 with 48-byte coordinates", k)
 	}
-	if k := byKty["OKP"]; k.Curve != "Ed25519" || len(k.X) != 43 || k.Algorithm != "EdDSA" {
+	if k := byKty["OKP"]; k.CRV != "Ed25519" || len(k.X) != 43 || k.ALG != "EdDSA" {
 		t.Errorf("OKP JWK = %+v", k)
 	}
 	body, _ := json.Marshal(set)
@@ -275,7 +277,7 @@ func TestThumbprint(t *testing.T) {
 	}
 	pub := &rsa.PublicKey{N: newInt(nb), E: 65537}
 	a := newAuth(t, jwt.Config{Key: pub, Algorithms: []string{"RS256"}})
-	if got := a.JWKS().Keys[0].KeyID; got != want {
+	if got := a.JWKS().Keys[0].KID; got != want {
 		t.Errorf("kid = %q; want the RFC 7638 thumbprint %q", got, want)
 	}
 	// RFC 8037 §A.3: the thumbprint of an Ed25519 key.
@@ -284,14 +286,14 @@ func TestThumbprint(t *testing.T) {
 		t.Fatal(err)
 	}
 	okp := newAuth(t, jwt.Config{Key: ed25519.PublicKey(x), Algorithms: []string{"EdDSA"}})
-	if got, want := okp.JWKS().Keys[0].KeyID, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"; got != want {
+	if got, want := okp.JWKS().Keys[0].KID, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"; got != want {
 		t.Errorf("Ed25519 kid = %q; want the RFC 8037 thumbprint %q", got, want)
 	}
 	// Stable across constructions.
 	ec := &ecdsa.PublicKey{}
 	*ec = p256Key().PublicKey
-	k1 := newAuth(t, jwt.Config{Key: ec, Algorithms: []string{"ES256"}}).JWKS().Keys[0].KeyID
-	k2 := newAuth(t, jwt.Config{Key: &p256Key().PublicKey, Algorithms: []string{"ES256"}}).JWKS().Keys[0].KeyID
+	k1 := newAuth(t, jwt.Config{Key: ec, Algorithms: []string{"ES256"}}).JWKS().Keys[0].KID
+	k2 := newAuth(t, jwt.Config{Key: &p256Key().PublicKey, Algorithms: []string{"ES256"}}).JWKS().Keys[0].KID
 	if k1 != k2 || k1 == "" {
 		t.Errorf("EC thumbprints %q and %q; want equal and non-empty", k1, k2)
 	}
@@ -397,7 +399,7 @@ func TestRemoteKeySetIntegration(t *testing.T) {
 	t.Parallel()
 	oldKey := newAuth(t, jwt.Config{Key: p256Key(), KeyID: "old", Algorithms: []string{"ES256"}, Expiration: time.Hour, Now: clock})
 	newKey := newAuth(t, jwt.Config{Key: p256Key2(), KeyID: "new", Algorithms: []string{"ES256"}, Expiration: time.Hour, Now: clock})
-	var published atomic.Pointer[jwt.JWKSet]
+	var published atomic.Pointer[jwkset.JWKSMarshal]
 	first := oldKey.JWKS()
 	published.Store(&first)
 	down := atomic.Bool{}
@@ -423,7 +425,7 @@ func TestRemoteKeySetIntegration(t *testing.T) {
 	if rec := do(t, a.Guard(subHandler), encode(t, oldKey, auth.Claims{"sub": "old"})); rec.Code != 200 || rec.Body.String() != "old" {
 		t.Errorf("old key: %d %s", rec.Code, rec.Body)
 	}
-	both := jwt.JWKSet{Keys: append(oldKey.JWKS().Keys, newKey.JWKS().Keys...)}
+	both := jwkset.JWKSMarshal{Keys: append(oldKey.JWKS().Keys, newKey.JWKS().Keys...)}
 	published.Store(&both)
 	if rec := do(t, a.Guard(subHandler), encode(t, newKey, auth.Claims{"sub": "new"})); rec.Code != 200 || rec.Body.String() != "new" {
 		t.Errorf("rotated-in key: %d %s", rec.Code, rec.Body)

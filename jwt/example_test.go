@@ -208,7 +208,7 @@ func ExampleAuth_JWKSHandler() {
 	fmt.Println(rec.Body)
 	// Output:
 	// application/jwk-set+json
-	// {"keys":[{"kty":"OKP","kid":"9ZP03Nu8GrXPAUkbKNxHOKBzxPX83SShgFkRNK-f2lw","alg":"EdDSA","use":"sig","crv":"Ed25519","x":"O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik"}]}
+	// {"keys":[{"kty":"OKP","use":"sig","alg":"EdDSA","kid":"9ZP03Nu8GrXPAUkbKNxHOKBzxPX83SShgFkRNK-f2lw","crv":"Ed25519","x":"O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik"}]}
 }
 
 // Scope enforcement: encode a space-delimited scope claim, then require
@@ -362,6 +362,6 @@ func ExampleNewIssuer() {
 		return
 	}
 	bearer, _ := issuer.CreateAccessToken(auth.Claims{"sub": "user-1"}, 0)
-	fmt.Println(bearer.TokenType, bearer.ExpiresIn, issuer.JWKS().Keys[0].KeyType)
+	fmt.Println(bearer.TokenType, bearer.ExpiresIn, issuer.JWKS().Keys[0].KTY)
 	// Output: bearer 3600 OKP
 }

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/typedauth/auth"
@@ -44,7 +45,7 @@ type Issuer struct {
 	tokenType  string
 	requireExp bool
 	now        func() time.Time
-	jwks       JWKSet
+	jwks       jwkset.JWKSMarshal
 	jwksBody   []byte
 }
 

@@ -5,49 +5,22 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/MicahParks/jwkset"
 )
-
-// JWK is the public part of one key as a JSON Web Key (RFC 7517, RFC 7518
-// §6, RFC 8037). Only the members of public keys exist here, so a JWK can
-// never carry private material.
-type JWK struct {
-	// KeyType is "RSA", "EC" or "OKP" (Ed25519).
-	KeyType string `json:"kty"`
-	// KeyID is the kid that tokens signed with the key carry.
-	KeyID string `json:"kid,omitempty"`
-	// Algorithm is the one algorithm the key signs with.
-	Algorithm string `json:"alg,omitempty"`
-	// Use is "sig": the key verifies signatures.
-	Use string `json:"use,omitempty"`
-	// N and E are the RSA modulus and public exponent, base64url.
-	N string `json:"n,omitempty"`
-	E string `json:"e,omitempty"`
-	// Curve is the curve of an EC key (P-256, P-384, P-521) or "Ed25519".
-	Curve string `json:"crv,omitempty"`
-	// X and Y are the public point, base64url; Ed25519 keys have X only.
-	X string `json:"x,omitempty"`
-	Y string `json:"y,omitempty"`
-}
-
-// JWKSet is a JSON Web Key Set: it marshals to {"keys":[…]}.
-type JWKSet struct {
-	// Keys are the public keys, in configuration order.
-	Keys []JWK `json:"keys"`
-}
 
 // JWKS returns the public key set of the configured asymmetric keys (those
 // that sign and those kept only to verify, as during a rotation), ready to
 // publish at /.well-known/jwks.json: private members stripped, kid, alg and
 // use "sig" set. HMAC secrets are never published. The result is a copy
 // that the caller may modify; a nil Issuer publishes an empty set.
-func (e *Issuer) JWKS() JWKSet {
+func (e *Issuer) JWKS() jwkset.JWKSMarshal {
 	if e == nil {
-		return JWKSet{Keys: []JWK{}}
+		return jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{}}
 	}
-	return JWKSet{Keys: append([]JWK{}, e.jwks.Keys...)}
+	return jwkset.JWKSMarshal{Keys: slices.Clone(e.jwks.Keys)}
 }
 
 // JWKSHandler returns a handler serving [Issuer.JWKS] with Content-Type
@@ -80,14 +53,13 @@ func (e *Issuer) JWKSHandler() http.Handler {
 }
 
 func (e *Issuer) buildJWKS(keys []*localKey) {
-	e.jwks.Keys = []JWK{}
+	e.jwks.Keys = []jwkset.JWKMarshal{}
 	for _, l := range keys {
-		if l.algs[0].kind == kindHMAC {
-			continue
+		if l.algs[0].kind != kindHMAC {
+			m := l.jwk.Marshal() // of the public key: no private member
+			m.ALG = jwkset.ALG(l.algs[0].name)
+			e.jwks.Keys = append(e.jwks.Keys, m)
 		}
-		m := l.jwk.Marshal()
-		e.jwks.Keys = append(e.jwks.Keys, JWK{KeyType: string(m.KTY), KeyID: l.id, Algorithm: l.algs[0].name, Use: "sig",
-			N: m.N, E: m.E, Curve: string(m.CRV), X: m.X, Y: m.Y})
 	}
 	e.jwksBody, _ = json.Marshal(e.jwks) // strings only: it cannot fail
 }

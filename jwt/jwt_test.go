@@ -355,7 +355,7 @@ func TestKeyConfusion(t *testing.T) {
 	payload := claimsJSON(t, map[string]any{"sub": "admin", "exp": epoch.Add(time.Hour).Unix()})
 
 	rs := newAuth(t, jwt.Config{Key: pub, Algorithms: []string{"RS256"}, Now: clock})
-	kid := rs.JWKS().Keys[0].KeyID
+	kid := rs.JWKS().Keys[0].KID
 	// Both families allowed, each with its own key.
 	mixed := newAuth(t, jwt.Config{
 		Keys: []jwt.Key{
