@@ -42,7 +42,7 @@
 // [Auth.Verify] (called by Guard, Optional, Handler and Requires) hands the
 // token to a golang-jwt parser built once by [New] (allowed algorithms,
 // issuer, audience, exp required, iat, leeway, strict base64, the Config's
-// clock), whose keys come from keyfunc over jwkset storages. Around the
+// clock), whose keys come from jwkset storages indexed by kid. Around the
 // parser it keeps the rules of RFC 8725 the parser lacks: at most
 // [Config.MaxTokenLength] bytes, exactly three segments of strict base64url
 // and nothing else inside them, no crit or b64 header parameter, the

@@ -106,8 +106,8 @@ func MustNew(cfg Config, opts ...Option) *Auth { return must(New(cfg, opts...)) 
 
 // Verify checks raw and returns its claims. The token is parsed and
 // validated by golang-jwt's parser (signature, alg in Config.Algorithms,
-// exp, nbf and iat with Leeway, iss and aud), with the key chosen by
-// keyfunc from the local keys or the KeySet. Around the parser, Verify adds
+// exp, nbf and iat with Leeway, iss and aud), with the key chosen from the
+// local keys, then from the KeySet. Around the parser, Verify adds
 // the policy it lacks: at most MaxTokenLength bytes; strict base64url with
 // exactly three segments and nothing else inside them; no crit or b64
 // header parameter; typ as Config.RequiredType says; registered claims of

@@ -52,6 +52,7 @@ var (
 	errAlgMismatch  = fmt.Errorf("%w: no key of the kid fits the token's alg", ErrKeyNotFound)
 	errAmbiguousKID = fmt.Errorf("%w: several keys share the kid and fit the alg", ErrKeyNotFound)
 	errNoSoleKey    = fmt.Errorf("%w: token has no kid and not exactly one key fits its alg", ErrKeyNotFound)
+	errSeveralKeys  = fmt.Errorf("%w: several do", errNoSoleKey) // a set with several does not defer to the next
 )
 
 // MemoryKeySet is a [KeySet] and a [jwkset.Storage] held in memory and
@@ -187,19 +188,27 @@ func (x *keyIndex) sole(a *algorithm) (any, int) {
 	return found, n
 }
 
+// pick returns the one key of kid that fits a or, for a token without kid,
+// the only key that fits a.
+func (x *keyIndex) pick(kid string, a *algorithm) (any, error) {
+	if kid != "" {
+		return x.find(kid, a)
+	}
+	switch k, n := x.sole(a); n {
+	case 0:
+		return nil, errNoSoleKey
+	case 1:
+		return k, nil
+	}
+	return nil, errSeveralKeys
+}
+
 // lookup implements VerificationKey over the index.
 func (x *keyIndex) lookup(kid, alg string) (any, error) {
-	a := lookupAlgorithm(alg)
-	if a == nil {
-		return nil, errAlgMismatch
+	if a := lookupAlgorithm(alg); a != nil {
+		return x.pick(kid, a)
 	}
-	if kid == "" {
-		if k, n := x.sole(a); n == 1 {
-			return k, nil
-		}
-		return nil, errNoSoleKey
-	}
-	return x.find(kid, a)
+	return nil, errAlgMismatch
 }
 
 // VerificationKey implements [KeySet]. It answers from memory without
@@ -209,9 +218,9 @@ func (s *MemoryKeySet) VerificationKey(_ context.Context, kid, alg string) (any,
 }
 
 // Keyfunc returns keyfunc's Keyfunc over the set, for golang-jwt's parser
-// and other users of keyfunc. It reads keys by kid only; this package's
-// verifier adds the rules it lacks (the kid-less rule, keys fitting the
-// alg).
+// and other users of keyfunc. It reads keys by kid only, without the rules
+// of [KeySet] (the kid-less rule, keys fitting the alg), which this
+// package's verifier applies.
 func (s *MemoryKeySet) Keyfunc() keyfunc.Keyfunc { return mustKeyfunc(s) }
 
 func mustKeyfunc(s jwkset.Storage) keyfunc.Keyfunc {

@@ -17,14 +17,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/MicahParks/jwkset"
-	"github.com/MicahParks/keyfunc/v3"
 	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/typedauth/auth"
 )
 
 // verifier checks tokens for one Config: a pre-built golang-jwt parser,
-// keys from keyfunc over jwkset storages, and around them the policy the
+// keys from jwkset storages indexed by kid, and around them the policy the
 // parser lacks (see precheck and keyFor).
 type verifier struct {
 	parser      *gojwt.Parser
@@ -37,11 +36,9 @@ type verifier struct {
 	now         func() time.Time // the parser's clock, for the token cache
 	leeway      time.Duration    // the parser's leeway, for the token cache
 
-	local   *MemoryKeySet // nil when Config has no local key
-	localKF keyfunc.Keyfunc
-	set     KeySet
-	own     interface{ index() *keyIndex } // set, when it is one of ours
-	setKF   keyfunc.Keyfunc                // keyfunc over set, when ours
+	local *MemoryKeySet // nil when Config has no local key
+	set   KeySet
+	own   interface{ index() *keyIndex } // set, when it is one of ours
 
 	// header is the last header segment checkHeader accepted: an issuer
 	// sends the same one in every token, which then skips the check.
@@ -65,14 +62,8 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 			jwks[i] = k.jwk
 		}
 		v.local.install(jwks)
-		v.localKF = mustKeyfunc(v.local)
 	}
-	if own, ok := v.set.(interface {
-		jwkset.Storage
-		index() *keyIndex
-	}); ok {
-		v.own, v.setKF = own, mustKeyfunc(own)
-	}
+	v.own, _ = v.set.(interface{ index() *keyIndex })
 	leeway := DefaultLeeway
 	if cfg.Leeway != 0 {
 		leeway = max(cfg.Leeway, 0) // negative means none
@@ -135,19 +126,19 @@ func (v *verifier) parseRecording(ctx context.Context, raw string, claims gojwt.
 	return nil
 }
 
-// keyFor is the parser's Keyfunc: keyfunc's over the local keys, then over
-// the key set, plus the rules keyfunc lacks: a kid-less token needs exactly
-// one key that fits its alg, a kid shared by several keys is resolved by
-// alg, and every key must fit the alg (keyFits).
+// keyFor is the parser's Keyfunc: the local keys, then the key set, with
+// the rules the parser lacks: a kid-less token needs exactly one key that
+// fits its alg, a kid shared by several keys is resolved by alg, and every
+// key must fit the alg (keyFits).
 func (v *verifier) keyFor(ctx context.Context, t *gojwt.Token) (any, error) {
 	a := lookupAlgorithm(t.Method.Alg()) // in the allowlist: see precheck
 	kid, _ := t.Header["kid"].(string)
-	var key any
-	var err error
-	if kid == "" {
-		key, err = v.soleKey(ctx, a)
-	} else {
-		key, err = v.kidKey(ctx, t, kid, a)
+	key, err := any(nil), error(errUnknownKID)
+	if v.local != nil {
+		key, err = v.local.index().pick(kid, a)
+	}
+	if err != nil && err != errSeveralKeys && v.set != nil {
+		key, err = foreignKey(v.set.VerificationKey(ctx, kid, a.name))
 	}
 	if err == nil && !keyFits(key, a) {
 		err = errAlgMismatch
@@ -161,58 +152,14 @@ func (v *verifier) keyFor(ctx context.Context, t *gojwt.Token) (any, error) {
 	return nil, &keyError{err: err} // the key source's own failure
 }
 
-func (v *verifier) soleKey(ctx context.Context, a *algorithm) (any, error) {
-	n := 0
-	if v.local != nil {
-		var key any
-		if key, n = v.local.index().sole(a); n == 1 {
-			return key, nil
-		}
-	}
-	if n == 0 && v.set != nil {
-		return foreignKey(v.set.VerificationKey(ctx, "", a.name))
-	}
-	return nil, errNoSoleKey
-}
-
-func (v *verifier) kidKey(ctx context.Context, t *gojwt.Token, kid string, a *algorithm) (any, error) {
-	if v.local != nil {
-		if key, err := ownKey(ctx, t, v.localKF, v.local, kid, a); err == nil {
-			return key, nil
-		}
-	}
-	switch {
-	case v.own != nil:
-		return ownKey(ctx, t, v.setKF, v.own, kid, a)
-	case v.set != nil:
-		return foreignKey(v.set.VerificationKey(ctx, kid, a.name))
-	}
-	return nil, errUnknownKID
-}
-
-// foreignKey refuses a secret that a KeySet of another package returned
-// and that is recognisably a public key (this package's sets check theirs
-// once, as keys enter them).
+// foreignKey refuses a secret that a KeySet returned and that is
+// recognisably a public key (this package's sets drop such keys as they
+// enter them).
 func foreignKey(key any, err error) (any, error) {
 	if b, ok := key.([]byte); ok && err == nil && isPublicKeyMaterial(b) {
 		return nil, errAlgMismatch
 	}
 	return key, err
-}
-
-// ownKey looks kid up with keyfunc's Keyfunc over one of this package's
-// sets, falling back to the set's index when keyfunc's key does not fit
-// (a kid shared by keys of several types).
-func ownKey(ctx context.Context, t *gojwt.Token, kf keyfunc.Keyfunc, s interface{ index() *keyIndex }, kid string, a *algorithm) (any, error) {
-	key, err := kf.KeyfuncCtx(ctx)(t)
-	if errors.Is(err, auth.ErrUnavailable) {
-		return nil, err
-	}
-	x := s.index()
-	if err == nil && keyFits(key, a) && len(x.byKID[kid]) == 1 {
-		return key, nil
-	}
-	return x.find(kid, a)
 }
 
 // bufPool holds buffers for the decoded header and payload of precheck.
