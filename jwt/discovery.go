@@ -1,7 +1,6 @@
 package jwt
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 )
 
 // wellKnownPath is appended to an issuer URL to find its OpenID Provider
@@ -62,10 +60,12 @@ type Discovery struct {
 // It does not check the other endpoints, which token verification does not
 // use. Download and parse failures match [ErrKeySetUnavailable] (503).
 func Discover(ctx context.Context, client *http.Client, issuerURL string) (*Discovery, error) {
-	return discover(ctx, hardenClient(client, DefaultFetchTimeout), issuerURL, DefaultFetchTimeout, DefaultMaxBodyBytes, false)
+	return discover(ctx, issuerURL, oneShot(client))
 }
 
-func discover(ctx context.Context, client *http.Client, issuerURL string, timeout time.Duration, maxBytes int64, allowHTTP bool) (*Discovery, error) {
+// discover is Discover with the client, limits and InsecureAllowHTTP of o.
+func discover(ctx context.Context, issuerURL string, o *RemoteOptions) (*Discovery, error) {
+	allowHTTP := o.InsecureAllowHTTP
 	if _, err := checkFetchURL(issuerURL, allowHTTP); err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func discover(ctx context.Context, client *http.Client, issuerURL string, timeou
 	if err != nil {
 		return nil, err
 	}
-	body, err := fetchDocument(ctx, client, u, timeout, maxBytes)
+	body, err := fetchDocument(ctx, u, o)
 	if err != nil {
 		return nil, err
 	}
@@ -121,12 +121,11 @@ func parseDiscovery(body []byte, issuerURL string, allowHTTP bool) (*Discovery, 
 // OpenID Connect security scheme with that URL rather than a plain bearer
 // token.
 func DiscoverKeySet(ctx context.Context, issuerURL string, opts RemoteOptions) (*RemoteKeySet, error) {
-	if err := opts.check(); err != nil {
+	opts, err := opts.withDefaults()
+	if err != nil {
 		return nil, err
 	}
-	timeout := cmp.Or(opts.FetchTimeout, DefaultFetchTimeout)
-	maxBytes := cmp.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes)
-	d, err := discover(ctx, hardenClient(opts.Client, 0), issuerURL, timeout, maxBytes, opts.InsecureAllowHTTP)
+	d, err := discover(ctx, issuerURL, &opts)
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func FetchKeySet(ctx context.Context, client *http.Client, url string) (*MemoryK
 	if err != nil {
 		return nil, err
 	}
-	body, err := fetchDocument(ctx, hardenClient(client, DefaultFetchTimeout), u, DefaultFetchTimeout, DefaultMaxBodyBytes)
+	body, err := fetchDocument(ctx, u, oneShot(client))
 	if err != nil {
 		return nil, err
 	}
@@ -132,11 +132,17 @@ func hardenClient(c *http.Client, timeout time.Duration) *http.Client {
 	return &cp
 }
 
-// fetchDocument GETs u within timeout and returns its body. It requires
-// status 200 and at most maxBytes of body. Every error matches
-// ErrKeySetUnavailable.
-func fetchDocument(ctx context.Context, client *http.Client, u *url.URL, timeout time.Duration, maxBytes int64) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// oneShot returns the options of the one-off downloads of FetchKeySet and
+// Discover.
+func oneShot(client *http.Client) *RemoteOptions {
+	return &RemoteOptions{Client: hardenClient(client, DefaultFetchTimeout), FetchTimeout: DefaultFetchTimeout, MaxBodyBytes: DefaultMaxBodyBytes}
+}
+
+// fetchDocument GETs u with o's client within o.FetchTimeout and returns its
+// body. It requires status 200 and at most o.MaxBodyBytes of body. Every
+// error matches ErrKeySetUnavailable.
+func fetchDocument(ctx context.Context, u *url.URL, o *RemoteOptions) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.FetchTimeout)
 	defer cancel()
 	fail := func(err error) ([]byte, error) {
 		return nil, fmt.Errorf("%w: jwt: GET %s: %w", ErrKeySetUnavailable, u.Redacted(), err)
@@ -146,7 +152,7 @@ func fetchDocument(ctx context.Context, client *http.Client, u *url.URL, timeout
 		return fail(err)
 	}
 	req.Header.Set("Accept", "application/json, application/jwk-set+json")
-	resp, err := client.Do(req)
+	resp, err := o.Client.Do(req)
 	if err != nil {
 		return fail(err)
 	}
@@ -154,6 +160,7 @@ func fetchDocument(ctx context.Context, client *http.Client, u *url.URL, timeout
 	if resp.StatusCode != http.StatusOK {
 		return fail(fmt.Errorf("jwt: unexpected status %d", resp.StatusCode))
 	}
+	maxBytes := o.MaxBodyBytes
 	if resp.ContentLength > maxBytes {
 		return fail(fmt.Errorf("%w: %d bytes announced, limit %d", ErrBodyTooLarge, resp.ContentLength, maxBytes))
 	}

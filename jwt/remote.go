@@ -107,11 +107,19 @@ type RemoteOptions struct {
 	OnError func(error)
 }
 
-func (o *RemoteOptions) check() error {
+// withDefaults returns o with defaults for its zero fields and a hardened
+// copy of its client.
+func (o RemoteOptions) withDefaults() (RemoteOptions, error) {
 	if o.RefreshInterval < 0 || o.UnknownKIDInterval < 0 || o.MissWait < 0 || o.FetchTimeout < 0 || o.MaxBodyBytes < 0 {
-		return errors.New("jwt: RemoteOptions has a negative interval, timeout or size")
+		return o, errors.New("jwt: RemoteOptions has a negative interval, timeout or size")
 	}
-	return nil
+	o.RefreshInterval = cmp.Or(o.RefreshInterval, DefaultRefreshInterval)
+	o.UnknownKIDInterval = cmp.Or(o.UnknownKIDInterval, DefaultUnknownKIDInterval)
+	o.MissWait = cmp.Or(o.MissWait, DefaultMissWait)
+	o.FetchTimeout = cmp.Or(o.FetchTimeout, DefaultFetchTimeout)
+	o.MaxBodyBytes = cmp.Or(o.MaxBodyBytes, DefaultMaxBodyBytes)
+	o.Client = hardenClient(o.Client, 0) // each download has its own timeout
+	return o, nil
 }
 
 // RemoteKeySet is a [KeySet] and a [jwkset.Storage] backed by a JWKS URL
@@ -145,27 +153,20 @@ type RemoteKeySet struct {
 	MemoryKeySet
 
 	url       *url.URL
-	client    *http.Client
-	refresh   time.Duration
-	missEvery time.Duration
-	missWait  time.Duration
-	timeout   time.Duration
-	maxBytes  int64
-	onError   func(error)
-	declared  []*algorithm // algorithms the issuer declares, if known
-	discovery string       // the discovery document's URL, for DiscoverKeySet's sets
+	opts      RemoteOptions // with defaults
+	declared  []*algorithm  // algorithms the issuer declares, if known
+	discovery string        // the discovery document's URL, for DiscoverKeySet's sets
 	notLoaded error
 
-	ctx        context.Context
-	cancel     context.CancelFunc
-	done       chan struct{} // closed when every goroutine has returned
-	fetches    sync.WaitGroup
-	mu         sync.Mutex
-	flight     *remoteFetch // the download under way, if any
-	lastMiss   time.Time    // start of the last download caused by a miss
-	pending    *time.Timer  // a download scheduled for the end of the interval
-	closed     bool
-	startRetry time.Duration
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan struct{} // closed when every goroutine has returned
+	fetches  sync.WaitGroup
+	mu       sync.Mutex
+	flight   *remoteFetch // the download under way, if any
+	lastMiss time.Time    // start of the last download caused by a miss
+	pending  *time.Timer  // a download scheduled for the end of the interval
+	closed   bool
 }
 
 // remoteFetch is one download that any number of lookups may wait for.
@@ -185,44 +186,33 @@ type remoteFetch struct {
 // refresh as [RemoteKeySet.Close] does. Pass a context that lives as long
 // as the service, not a request's.
 func NewRemoteKeySet(ctx context.Context, jwksURL string, opts RemoteOptions) (*RemoteKeySet, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	return newRemoteKeySet(ctx, jwksURL, opts, nil)
 }
 
+// newRemoteKeySet is NewRemoteKeySet for opts with defaults.
 func newRemoteKeySet(ctx context.Context, jwksURL string, opts RemoteOptions, declared []*algorithm) (*RemoteKeySet, error) {
 	u, err := checkFetchURL(jwksURL, opts.InsecureAllowHTTP)
 	if err != nil {
 		return nil, err
 	}
-	if err := opts.check(); err != nil {
-		return nil, err
-	}
 	s := &RemoteKeySet{
 		url:       u,
-		refresh:   cmp.Or(opts.RefreshInterval, DefaultRefreshInterval),
-		missEvery: cmp.Or(opts.UnknownKIDInterval, DefaultUnknownKIDInterval),
-		missWait:  cmp.Or(opts.MissWait, DefaultMissWait),
-		timeout:   cmp.Or(opts.FetchTimeout, DefaultFetchTimeout),
-		maxBytes:  cmp.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes),
-		onError:   opts.OnError,
+		opts:      opts,
 		declared:  declared,
 		notLoaded: fmt.Errorf("%w: jwt: %s has not loaded yet", ErrKeySetUnavailable, u.Redacted()),
 		done:      make(chan struct{}),
-		client:    hardenClient(opts.Client, 0), // each download has its own timeout
 	}
-	s.startRetry = min(minRetry, s.refresh)
 	s.ctx, s.cancel = context.WithCancel(ctx)
-
-	s.mu.Lock()
-	first := s.startFetchLocked()
-	s.mu.Unlock()
-	<-first.done
-	if first.err != nil && !opts.AllowInitialFailure {
+	err = s.fetch()
+	if err != nil && !opts.AllowInitialFailure {
 		s.cancel()
-		s.fetches.Wait()
-		close(s.done)
-		return nil, first.err
+		return nil, err
 	}
-	go s.run(first.err == nil)
+	go s.run(err == nil)
 	return s, nil
 }
 
@@ -280,7 +270,7 @@ func (s *RemoteKeySet) awaitMiss(ctx context.Context, found func(*keyIndex) bool
 			break
 		}
 		if deadline == nil {
-			t := time.NewTimer(s.missWait)
+			t := time.NewTimer(s.opts.MissWait)
 			defer t.Stop()
 			deadline = t.C
 		}
@@ -318,7 +308,7 @@ func (s *RemoteKeySet) missFetch() (f *remoteFetch, joined bool) {
 		return nil, false
 	}
 	now := time.Now()
-	if wait := s.lastMiss.Add(s.missEvery).Sub(now); !s.lastMiss.IsZero() && wait > 0 {
+	if wait := s.lastMiss.Add(s.opts.UnknownKIDInterval).Sub(now); !s.lastMiss.IsZero() && wait > 0 {
 		if s.pending == nil {
 			s.pending = time.AfterFunc(wait, s.pendingFetch)
 		}
@@ -338,7 +328,7 @@ func (s *RemoteKeySet) pendingFetch() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending = nil
-	if now := time.Now(); !s.closed && s.flight == nil && now.Sub(s.lastMiss) >= s.missEvery {
+	if now := time.Now(); !s.closed && s.flight == nil && now.Sub(s.lastMiss) >= s.opts.UnknownKIDInterval {
 		s.lastMiss = now
 		s.startFetchLocked()
 	}
@@ -440,7 +430,7 @@ func (s *RemoteKeySet) startFetchLocked() *remoteFetch {
 // fetch downloads and parses the set, and installs it if it has a usable
 // key.
 func (s *RemoteKeySet) fetch() error {
-	body, err := fetchDocument(s.ctx, s.client, s.url, s.timeout, s.maxBytes)
+	body, err := fetchDocument(s.ctx, s.url, &s.opts)
 	if err != nil {
 		s.report(err)
 		return err
@@ -461,8 +451,8 @@ func (s *RemoteKeySet) fetch() error {
 }
 
 func (s *RemoteKeySet) report(err error) {
-	if s.onError != nil {
-		s.onError(err)
+	if s.opts.OnError != nil {
+		s.opts.OnError(err)
 	}
 }
 
@@ -480,8 +470,8 @@ func (s *RemoteKeySet) run(loaded bool) {
 		}
 		s.mu.Unlock()
 	}()
-	retry := s.startRetry
-	delay := s.refresh
+	startRetry := min(minRetry, s.opts.RefreshInterval)
+	retry, delay := startRetry, s.opts.RefreshInterval
 	if !loaded {
 		delay = retry
 	}
@@ -506,10 +496,9 @@ func (s *RemoteKeySet) run(loaded bool) {
 		}
 		if f.err != nil {
 			delay = retry
-			retry = min(retry*2, maxRetry, s.refresh)
+			retry = min(retry*2, maxRetry, s.opts.RefreshInterval)
 		} else {
-			retry = s.startRetry
-			delay = s.refresh
+			retry, delay = startRetry, s.opts.RefreshInterval
 		}
 		timer.Reset(delay)
 	}
