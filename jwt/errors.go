@@ -12,17 +12,20 @@ import (
 
 // sentinel is an error value that also matches the errors in is, so that one
 // cause can be tested against this package's name for it, golang-jwt's and
-// the auth package's category alike.
+// the auth package's category alike. It holds its pre-built rejection.
 type sentinel struct {
-	msg string
-	is  []error
+	msg    string
+	is     []error
+	reject *auth.Error // a 401 with the public detail, wrapping the sentinel
 }
 
 func (e *sentinel) Error() string   { return e.msg }
 func (e *sentinel) Unwrap() []error { return e.is }
 
-func newSentinel(msg string, is ...error) error {
-	return &sentinel{msg: msg, is: append(is, auth.ErrInvalidCredential)}
+func newSentinel(msg, detail string, is ...error) error {
+	e := &sentinel{msg: msg, is: append(is, auth.ErrInvalidCredential)}
+	e.reject = auth.Unauthorized(detail).Wrap(e)
+	return e
 }
 
 // Causes of rejected tokens. Every token rejected by [Auth.Verify] yields an
@@ -38,63 +41,31 @@ func newSentinel(msg string, is ...error) error {
 // return the same values. The public detail (error_description) names the
 // reason and never echoes the token.
 var (
-	ErrTokenMalformed         = newSentinel("jwt: token is malformed", gojwt.ErrTokenMalformed)
-	ErrTokenTooLong           = newSentinel("jwt: token is too long", gojwt.ErrTokenMalformed)
-	ErrTokenAlgorithm         = newSentinel("jwt: token algorithm is not allowed", gojwt.ErrTokenSignatureInvalid)
-	ErrTokenUnsupportedHeader = newSentinel("jwt: token has an unsupported header parameter")
-	ErrTokenSignatureInvalid  = newSentinel("jwt: token signature is invalid", gojwt.ErrTokenSignatureInvalid)
-	ErrTokenExpired           = newSentinel("jwt: token has expired", gojwt.ErrTokenExpired)
-	ErrTokenNoExpiration      = newSentinel("jwt: token has no exp claim", gojwt.ErrTokenRequiredClaimMissing)
-	ErrTokenNotValidYet       = newSentinel("jwt: token is not valid yet", gojwt.ErrTokenNotValidYet)
-	ErrTokenIssuedInFuture    = newSentinel("jwt: token was issued in the future", gojwt.ErrTokenUsedBeforeIssued)
-	ErrTokenIssuer            = newSentinel("jwt: token issuer is not accepted", gojwt.ErrTokenInvalidIssuer)
-	ErrTokenAudience          = newSentinel("jwt: token audience is not accepted", gojwt.ErrTokenInvalidAudience)
-	ErrTokenType              = newSentinel("jwt: token type is not accepted")
-	ErrTokenClaims            = newSentinel("jwt: token claims are invalid", gojwt.ErrTokenInvalidClaims)
+	ErrTokenMalformed         = newSentinel("jwt: token is malformed", "Token is malformed", gojwt.ErrTokenMalformed)
+	ErrTokenTooLong           = newSentinel("jwt: token is too long", "Token is too long", gojwt.ErrTokenMalformed)
+	ErrTokenAlgorithm         = newSentinel("jwt: token algorithm is not allowed", "Token algorithm is not allowed", gojwt.ErrTokenSignatureInvalid)
+	ErrTokenUnsupportedHeader = newSentinel("jwt: token has an unsupported header parameter", "Token uses an unsupported header parameter")
+	ErrTokenSignatureInvalid  = newSentinel("jwt: token signature is invalid", "Token signature is invalid", gojwt.ErrTokenSignatureInvalid)
+	ErrTokenExpired           = newSentinel("jwt: token has expired", "Token has expired", gojwt.ErrTokenExpired)
+	ErrTokenNoExpiration      = newSentinel("jwt: token has no exp claim", "Token has no expiration", gojwt.ErrTokenRequiredClaimMissing)
+	ErrTokenNotValidYet       = newSentinel("jwt: token is not valid yet", "Token is not valid yet", gojwt.ErrTokenNotValidYet)
+	ErrTokenIssuedInFuture    = newSentinel("jwt: token was issued in the future", "Token was issued in the future", gojwt.ErrTokenUsedBeforeIssued)
+	ErrTokenIssuer            = newSentinel("jwt: token issuer is not accepted", "Token issuer is not accepted", gojwt.ErrTokenInvalidIssuer)
+	ErrTokenAudience          = newSentinel("jwt: token audience is not accepted", "Token audience is not accepted", gojwt.ErrTokenInvalidAudience)
+	ErrTokenType              = newSentinel("jwt: token type is not accepted", "Token type is not accepted")
+	ErrTokenClaims            = newSentinel("jwt: token claims are invalid", "Token claims are malformed", gojwt.ErrTokenInvalidClaims)
 
 	// ErrKeyNotFound means no key of the set fits a token's kid and alg. A
 	// [KeySet] returns it (or an error wrapping it) for such tokens; they
 	// get 401.
-	ErrKeyNotFound = newSentinel("jwt: no key for the token", gojwt.ErrTokenUnverifiable, jwkset.ErrKeyNotFound)
+	ErrKeyNotFound = newSentinel("jwt: no key for the token", "Token signing key is unknown", gojwt.ErrTokenUnverifiable, jwkset.ErrKeyNotFound)
 )
 
-// Public details, paired with the causes above.
-var (
-	rejectMalformed    = rejectWith("Token is malformed", ErrTokenMalformed)
-	rejectTooLong      = rejectWith("Token is too long", ErrTokenTooLong)
-	rejectAlgorithm    = rejectWith("Token algorithm is not allowed", ErrTokenAlgorithm)
-	rejectHeader       = rejectWith("Token uses an unsupported header parameter", ErrTokenUnsupportedHeader)
-	rejectSignature    = rejectWith("Token signature is invalid", ErrTokenSignatureInvalid)
-	rejectUnknownKey   = rejectWith("Token signing key is unknown", ErrKeyNotFound)
-	rejectExpired      = rejectWith("Token has expired", ErrTokenExpired)
-	rejectNoExpiration = rejectWith("Token has no expiration", ErrTokenNoExpiration)
-	rejectNotYetValid  = rejectWith("Token is not valid yet", ErrTokenNotValidYet)
-	rejectFutureIat    = rejectWith("Token was issued in the future", ErrTokenIssuedInFuture)
-	rejectIssuer       = rejectWith("Token issuer is not accepted", ErrTokenIssuer)
-	rejectAudience     = rejectWith("Token audience is not accepted", ErrTokenAudience)
-	rejectType         = rejectWith("Token type is not accepted", ErrTokenType)
-	rejectClaims       = rejectWith("Token claims are malformed", ErrTokenClaims)
-)
-
-// rejections pairs each cause with its pre-built rejection, for Rejection:
-// a slice, since hashing an error of a non-comparable type would panic.
-var rejections []rejection
-
-type rejection struct {
-	reason error
-	reject *auth.Error
-}
-
-func rejectWith(detail string, reason error) *auth.Error {
-	e := auth.Unauthorized(detail).Wrap(reason)
-	rejections = append(rejections, rejection{reason, e})
-	return e
-}
-
-// reject returns a copy of e, a pre-built rejection, with cause added to
-// its chain when cause is not nil. The pre-built values are shared and never
-// returned themselves, so callers may modify what they get.
-func reject(e *auth.Error, cause error) error {
+// reject returns the rejection of reason, one of the causes above, with
+// cause added to its chain when cause is not nil. The pre-built values are
+// shared and never returned themselves, so callers may modify what they get.
+func reject(reason, cause error) error {
+	e := reason.(*sentinel).reject
 	if cause == nil {
 		c := *e
 		return &c
@@ -118,29 +89,29 @@ func (v *verifier) fromParser(err error, p *payloadInfo) error {
 		if errors.As(err, &ke) {
 			return ke.err
 		}
-		return reject(rejectMalformed, err)
+		return reject(ErrTokenMalformed, err)
 	case errors.As(err, new(*json.UnmarshalTypeError)): // a claim of the wrong type for the claims value
-		return reject(rejectClaims, err)
+		return reject(ErrTokenClaims, err)
 	case errors.Is(err, gojwt.ErrTokenMalformed):
-		return reject(rejectMalformed, err)
+		return reject(ErrTokenMalformed, err)
 	case errors.Is(err, gojwt.ErrTokenSignatureInvalid):
-		return reject(rejectSignature, nil)
+		return reject(ErrTokenSignatureInvalid, nil)
 	case errors.Is(err, gojwt.ErrTokenRequiredClaimMissing) && v.requireExp && p.seen&seenExp == 0:
-		return reject(rejectNoExpiration, nil)
+		return reject(ErrTokenNoExpiration, nil)
 	case errors.Is(err, gojwt.ErrTokenExpired):
-		return reject(rejectExpired, nil)
+		return reject(ErrTokenExpired, nil)
 	case errors.Is(err, gojwt.ErrTokenNotValidYet):
-		return reject(rejectNotYetValid, nil)
+		return reject(ErrTokenNotValidYet, nil)
 	case errors.Is(err, gojwt.ErrTokenUsedBeforeIssued):
-		return reject(rejectFutureIat, nil)
+		return reject(ErrTokenIssuedInFuture, nil)
 	case errors.Is(err, gojwt.ErrTokenInvalidIssuer),
 		errors.Is(err, gojwt.ErrTokenRequiredClaimMissing) && v.issuer != "" && p.seen&seenIss == 0:
-		return reject(rejectIssuer, nil)
+		return reject(ErrTokenIssuer, nil)
 	case errors.Is(err, gojwt.ErrTokenInvalidAudience),
 		errors.Is(err, gojwt.ErrTokenRequiredClaimMissing) && len(v.audience) > 0 && p.seen&seenAud == 0:
-		return reject(rejectAudience, nil)
+		return reject(ErrTokenAudience, nil)
 	}
-	return reject(rejectClaims, err)
+	return reject(ErrTokenClaims, err)
 }
 
 // keyError carries a key lookup's failure that is not the token's fault
@@ -159,11 +130,9 @@ func (e *keyError) Unwrap() error { return e.err }
 // that the caller may change. It returns nil when reason is not one of the
 // causes.
 func Rejection(reason error) *auth.Error {
-	for _, r := range rejections {
-		if r.reason == reason {
-			c := *r.reject
-			return &c
-		}
+	if s, ok := reason.(*sentinel); ok {
+		c := *s.reject
+		return &c
 	}
 	return nil
 }

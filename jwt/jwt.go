@@ -124,7 +124,7 @@ func MustNew(cfg Config, opts ...Option) *Auth { return must(New(cfg, opts...)) 
 // decoded (RFC 7519 §4).
 func (a *Auth) Verify(ctx context.Context, raw string) (auth.Claims, error) {
 	if len(raw) > a.v.maxLen {
-		return nil, reject(rejectTooLong, nil)
+		return nil, reject(ErrTokenTooLong, nil)
 	}
 	return a.verify(ctx, raw)
 }

@@ -190,7 +190,7 @@ func checkTags(v *validator.Validate, t reflect.Type) (err error) {
 func (a *TypedAuth[P]) Verify(ctx context.Context, raw string) (P, error) {
 	if len(raw) > a.v.maxLen {
 		var zero P
-		return zero, reject(rejectTooLong, nil)
+		return zero, reject(ErrTokenTooLong, nil)
 	}
 	return a.verify(ctx, raw)
 }
@@ -244,7 +244,7 @@ func invalidClaims(err error) error {
 	}
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) || len(verrs) == 0 {
-		return reject(rejectClaims, err)
+		return reject(ErrTokenClaims, err)
 	}
 	fe := verrs[0]
 	field := fe.Namespace()

@@ -107,7 +107,7 @@ func (v *verifier) parseRecording(ctx context.Context, raw string, claims gojwt.
 		if scanned && !sc.done {
 			// The payload was JSON null, which encoding/json decodes
 			// without calling UnmarshalJSON: not an object.
-			return nil, reject(rejectMalformed, errJSON)
+			return nil, reject(ErrTokenMalformed, errJSON)
 		}
 		key, err := v.keyFor(ctx, t)
 		if rec != nil && err == nil {
@@ -147,7 +147,7 @@ func (v *verifier) keyFor(ctx context.Context, t *gojwt.Token) (any, error) {
 	case err == nil:
 		return key, nil
 	case errors.Is(err, ErrKeyNotFound), errors.Is(err, jwkset.ErrKeyNotFound), errors.Is(err, auth.ErrUnauthorized):
-		return nil, reject(rejectUnknownKey, err)
+		return nil, reject(ErrKeyNotFound, err)
 	}
 	return nil, &keyError{err: err} // the key source's own failure
 }
@@ -177,9 +177,9 @@ func (v *verifier) precheck(raw string, checkPayload bool) (payloadInfo, error) 
 	d2 := d1 + 1 + strings.IndexByte(raw[d1+1:], '.')
 	switch {
 	case d1 <= 0 || d2 <= d1+1 || d2 == len(raw)-1 || strings.IndexByte(raw[d2+1:], '.') >= 0:
-		return info, reject(rejectMalformed, errSegments)
+		return info, reject(ErrTokenMalformed, errSegments)
 	case strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0:
-		return info, reject(rejectMalformed, errAlphabet)
+		return info, reject(ErrTokenMalformed, errAlphabet)
 	}
 	known := false // the header segment is the one last accepted
 	if h := v.header.Load(); h != nil && *h == raw[:d1] {
@@ -206,7 +206,7 @@ func (v *verifier) precheck(raw string, checkPayload bool) (payloadInfo, error) 
 		pn, err2 = strictBase64.Decode(payload, buf[d1+1:d2])
 	}
 	if err1 != nil || err2 != nil {
-		return info, reject(rejectMalformed, errBase64)
+		return info, reject(ErrTokenMalformed, errBase64)
 	}
 	if !known {
 		if err := v.checkHeader(header[:hn]); err != nil {
@@ -243,16 +243,16 @@ func (v *verifier) checkHeader(data []byte) error {
 		case "crit", "b64":
 			// RFC 7515 §4.1.11: extensions we do not understand must
 			// not be ignored; b64 (RFC 7797) changes what is signed.
-			return reject(rejectHeader, nil)
+			return reject(ErrTokenUnsupportedHeader, nil)
 		default:
 			return nil
 		}
 		s, ok := stringValue(value)
 		switch {
 		case seen&bit != 0:
-			return reject(rejectMalformed, errDuplicate)
+			return reject(ErrTokenMalformed, errDuplicate)
 		case !ok:
-			return reject(rejectMalformed, errHeaderType)
+			return reject(ErrTokenMalformed, errHeaderType)
 		case bit == 1:
 			alg = s
 		case bit == 4:
@@ -263,17 +263,17 @@ func (v *verifier) checkHeader(data []byte) error {
 	})
 	switch {
 	case errors.Is(err, errJSON):
-		return reject(rejectMalformed, err)
+		return reject(ErrTokenMalformed, err)
 	case err != nil:
 		return err
 	case seen&1 == 0:
-		return reject(rejectAlgorithm, errNoAlg)
+		return reject(ErrTokenAlgorithm, errNoAlg)
 	}
 	if !slices.ContainsFunc(v.allowed, func(a *algorithm) bool { return string(alg) == a.name }) {
-		return reject(rejectAlgorithm, nil)
+		return reject(ErrTokenAlgorithm, nil)
 	}
 	if v.requiredTyp != "" && !typeMatches(typ, v.requiredTyp) {
-		return reject(rejectType, nil)
+		return reject(ErrTokenType, nil)
 	}
 	return nil
 }
@@ -359,7 +359,7 @@ func scanClaims(payload []byte, into map[string]any) (payloadInfo, error) {
 		return nil
 	})
 	if errors.Is(err, errJSON) {
-		return info, reject(rejectMalformed, err)
+		return info, reject(ErrTokenMalformed, err)
 	}
 	return info, cmp.Or(err, typeErr)
 }
@@ -386,13 +386,13 @@ func (info *payloadInfo) check(name, value []byte) error {
 				// A case variant of a tracked claim ("EXP", or
 				// "ſub" with U+017F): encoding/json, which folds
 				// case, would read it as the claim.
-				return reject(rejectClaims, errClaimName)
+				return reject(ErrTokenClaims, errClaimName)
 			}
 		}
 		return nil
 	}
 	if info.seen&bit != 0 {
-		return reject(rejectClaims, errDuplicate)
+		return reject(ErrTokenClaims, errDuplicate)
 	}
 	info.seen |= bit
 	good := true // scope, scp: any JSON type; their readers decide
@@ -410,9 +410,9 @@ func (info *payloadInfo) check(name, value []byte) error {
 	case good:
 		return nil
 	case !json.Valid(value):
-		return reject(rejectMalformed, errJSON) // not a type: not JSON
+		return reject(ErrTokenMalformed, errJSON) // not a type: not JSON
 	}
-	return reject(rejectClaims, errClaimType)
+	return reject(ErrTokenClaims, errClaimType)
 }
 
 // decodeValue decodes the JSON value v (valid, of valid UTF-8) as
@@ -422,7 +422,7 @@ func decodeValue(v []byte) (any, error) {
 	case '"':
 		s, ok := stringValue(v)
 		if !ok {
-			return nil, reject(rejectMalformed, errJSON)
+			return nil, reject(ErrTokenMalformed, errJSON)
 		}
 		return string(s), nil
 	case 't':
