@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -81,22 +82,14 @@ func newIssuer(cfg *Config, keys []*localKey) (*Issuer, error) {
 	if iss.now == nil {
 		iss.now = time.Now
 	}
-	var signers []*localKey
-	for _, k := range keys {
-		if k.sign != nil {
-			signers = append(signers, k)
-		}
-	}
+	signers := slices.DeleteFunc(slices.Clone(keys), func(k *localKey) bool { return k.sign == nil })
 	switch id := cfg.SigningKeyID; {
 	case id != "":
-		for _, k := range signers {
-			if k.id == id {
-				iss.signer = k
-			}
-		}
-		if iss.signer == nil {
+		i := slices.IndexFunc(signers, func(k *localKey) bool { return k.id == id })
+		if i < 0 {
 			return nil, fmt.Errorf("jwt: Config.SigningKeyID %q names no private key or secret", id)
 		}
+		iss.signer = signers[i]
 	case len(signers) == 1:
 		iss.signer = signers[0]
 	case len(signers) == 0:
@@ -198,15 +191,13 @@ func (e *Issuer) encode(claims auth.Claims, expiresIn time.Duration) (string, in
 }
 
 // numeric returns v as seconds when it is a JSON number in any Go form: an
-// integer or finite float of any size, a json.Number, a time.Time or a
-// *NumericDate.
+// integer or finite float of any size, a json.Number or a *NumericDate
+// (encode has turned a time.Time into seconds).
 func numeric(v any) (float64, bool) {
 	switch n := v.(type) {
 	case json.Number:
 		f, err := n.Float64()
 		return f, err == nil
-	case time.Time:
-		return float64(n.Unix()), true
 	case *gojwt.NumericDate:
 		if n == nil {
 			return 0, false
