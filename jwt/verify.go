@@ -64,30 +64,24 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 		v.local.install(jwks)
 	}
 	v.own, _ = v.set.(interface{ index() *keyIndex })
-	leeway := DefaultLeeway
+	v.leeway = DefaultLeeway
 	if cfg.Leeway != 0 {
-		leeway = max(cfg.Leeway, 0) // negative means none
+		v.leeway = max(cfg.Leeway, 0) // negative means none
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
+	if v.now = cfg.Now; v.now == nil {
+		v.now = time.Now
 	}
-	v.now, v.leeway = now, leeway
 	opts := []gojwt.ParserOption{
 		gojwt.WithValidMethods(algNames(allowed)),
-		gojwt.WithLeeway(leeway),
-		gojwt.WithTimeFunc(now),
+		gojwt.WithLeeway(v.leeway),
+		gojwt.WithTimeFunc(v.now),
 		gojwt.WithIssuedAt(),
 		gojwt.WithStrictDecoding(),
+		gojwt.WithIssuer(v.issuer),        // no check when ""
+		gojwt.WithAudience(v.audience...), // none when empty
 	}
 	if v.requireExp {
 		opts = append(opts, gojwt.WithExpirationRequired())
-	}
-	if v.issuer != "" {
-		opts = append(opts, gojwt.WithIssuer(v.issuer))
-	}
-	if len(v.audience) > 0 {
-		opts = append(opts, gojwt.WithAudience(v.audience...))
 	}
 	v.parser = gojwt.NewParser(opts...)
 	return v
