@@ -237,6 +237,50 @@ func TestRemoteNeverLoadedIs503(t *testing.T) {
 	})
 }
 
+// TestRemoteNeverLoadedSymmetricIs401: a token whose alg no fetched key can
+// serve (HS256: key sets drop oct keys) is refused with 401 at once, without
+// a download, even while the set has never loaded.
+func TestRemoteNeverLoadedSymmetricIs401(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &keyServer{}
+		srv.set(respondStatus(500))
+		set, err := NewRemoteKeySet(context.Background(), "http://127.0.0.1/jwks.json",
+			RemoteOptions{Client: &http.Client{Transport: srv}, AllowInitialFailure: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer set.Close()
+		secret := []byte("0123456789abcdef0123456789abcdef")
+		a := MustNew(Config{Secret: secret, KeyID: "local", KeySet: set, Algorithms: []string{"HS256", "RS256"}, Expiration: time.Hour})
+		other := MustNewIssuer(Config{Keys: []Key{{ID: "other", Key: secret}}, Algorithms: []string{"HS256"}, Expiration: time.Hour})
+		requests := srv.requests.Load()
+		start := time.Now()
+		for kid, want := range map[string]int{"local": http.StatusOK, "other": http.StatusUnauthorized} {
+			iss := other
+			if kid == "local" {
+				iss = a.Issuer
+			}
+			tok, err := iss.Encode(auth.Claims{"sub": "u"}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			status := http.StatusOK
+			if _, err = a.Verify(context.Background(), tok); err != nil {
+				var ae *auth.Error
+				if status = http.StatusInternalServerError; errors.As(err, &ae) {
+					status = ae.Status
+				}
+			}
+			if status != want || (want != http.StatusOK && !errors.Is(err, ErrKeyNotFound)) {
+				t.Errorf("HS256 token with kid %q: status %d (%v); want %d", kid, status, err, want)
+			}
+		}
+		if got := srv.requests.Load(); got != requests || time.Since(start) != 0 {
+			t.Errorf("HS256 tokens caused %d downloads and waited %v; want none", got-requests, time.Since(start))
+		}
+	})
+}
+
 // TestRemoteKnownKidsNeverWait: while an unknown kid's download hangs, a
 // request with a known kid is answered at once, and the unknown one waits
 // MissWait at most.
