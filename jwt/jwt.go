@@ -190,11 +190,8 @@ func build(cfg *Config, opts []Option) (*built, error) {
 		return nil, errors.New("jwt: Config.MaxTokenLength is negative")
 	case cfg.Expiration < 0:
 		return nil, errors.New("jwt: Config.Expiration is negative")
-	}
-	for _, aud := range cfg.Audience {
-		if aud == "" {
-			return nil, errors.New("jwt: Config.Audience holds an empty string")
-		}
+	case slices.Contains(cfg.Audience, ""):
+		return nil, errors.New("jwt: Config.Audience holds an empty string")
 	}
 	b := &built{verifier: newVerifier(cfg, allowed, local), opts: buildOptions(opts)}
 	if d, ok := cfg.KeySet.(interface{ DiscoveryURL() string }); ok {
@@ -213,14 +210,10 @@ func build(cfg *Config, opts []Option) (*built, error) {
 
 // authOptions are the core options: ours first, the caller's last.
 func (b *built) authOptions() []auth.Option {
-	o := b.opts
-	opts := []auth.Option{
+	return append([]auth.Option{
 		auth.WithMaxCredentialLength(b.verifier.maxLen),
 		auth.WithBearerFormat("JWT"),
-		auth.WithOpenIDConnect(b.discovery), // nothing without discovery
-	}
-	if o.validator != nil {
-		opts = append(opts, auth.WithScopeValidator(o.validator))
-	}
-	return append(opts, o.authOpts...)
+		auth.WithOpenIDConnect(b.discovery),       // nothing without discovery
+		auth.WithScopeValidator(b.opts.validator), // nil: the default
+	}, b.opts.authOpts...)
 }

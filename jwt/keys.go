@@ -283,9 +283,7 @@ func newLocalKey(id, alg string, key any, allowed []*algorithm) (*localKey, erro
 	}
 	opts := jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: l.id, USE: jwkset.UseSig}}
 	if l.alg != nil {
-		opts.Metadata.ALG = jwkset.ALG(l.alg.name)
-	} else if kind == kindEd25519 {
-		opts.Metadata.ALG = jwkset.AlgEdDSA
+		opts.Metadata.ALG = jwkset.ALG(l.alg.name) // jwkset sets EdDSA's itself
 	}
 	opts.Marshal.Private = kind == kindHMAC // the only way jwkset holds a secret
 	jwk, err := jwkset.NewJWKFromKey(pub, opts)

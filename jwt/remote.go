@@ -475,13 +475,11 @@ func (s *RemoteKeySet) run(loaded bool) {
 	if !loaded {
 		delay = retry
 	}
-	timer := time.NewTimer(delay)
-	defer timer.Stop()
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
-		case <-timer.C:
+		case <-time.After(delay):
 		}
 		s.mu.Lock()
 		f := s.flight
@@ -500,6 +498,5 @@ func (s *RemoteKeySet) run(loaded bool) {
 		} else {
 			retry, delay = startRetry, s.opts.RefreshInterval
 		}
-		timer.Reset(delay)
 	}
 }
