@@ -161,10 +161,7 @@ func (e *Issuer) encode(claims auth.Claims, expiresIn time.Duration) (string, in
 		return "", 0, errors.New("jwt: Encode: claim iat is not a number")
 	}
 	if _, ok := m["exp"]; !ok {
-		if expiresIn == 0 {
-			expiresIn = e.expiration
-		}
-		if expiresIn > 0 {
+		if expiresIn = cmp.Or(expiresIn, e.expiration); expiresIn > 0 {
 			m["exp"] = int64(iat) + int64(math.Ceil(expiresIn.Seconds()))
 		}
 	}

@@ -170,15 +170,10 @@ func isPublicKeyMaterial(b []byte) bool {
 	case bytes.HasPrefix(t, []byte("ssh-")), bytes.HasPrefix(t, []byte("ecdsa-sha2-")):
 		return true
 	case len(b) > 0 && b[0] == 0x30: // an ASN.1 SEQUENCE: try the DER forms
-		if _, err := x509.ParsePKIXPublicKey(b); err == nil {
-			return true
-		}
-		if _, err := x509.ParsePKCS1PublicKey(b); err == nil {
-			return true
-		}
-		if _, err := x509.ParseCertificate(b); err == nil {
-			return true
-		}
+		_, pkix := x509.ParsePKIXPublicKey(b)
+		_, pkcs1 := x509.ParsePKCS1PublicKey(b)
+		_, cert := x509.ParseCertificate(b)
+		return pkix == nil || pkcs1 == nil || cert == nil
 	}
 	return false
 }
