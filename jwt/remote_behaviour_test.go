@@ -208,18 +208,26 @@ func TestRemoteUnknownKidIs401OnceLoaded(t *testing.T) {
 	}
 }
 
+// neverLoaded returns a key server answering 500 and a remote set on it
+// that has never loaded, closed at the end of the test.
+func neverLoaded(t *testing.T) (*keyServer, *RemoteKeySet) {
+	t.Helper()
+	srv := &keyServer{}
+	srv.set(respondStatus(500))
+	set, err := NewRemoteKeySet(context.Background(), "http://127.0.0.1/jwks.json",
+		RemoteOptions{Client: &http.Client{Transport: srv}, AllowInitialFailure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = set.Close() })
+	return srv, set
+}
+
 // TestRemoteNeverLoadedIs503: only while no set has ever loaded is a token
 // answered 503; the set keeps retrying and serves once the server recovers.
 func TestRemoteNeverLoadedIs503(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := &keyServer{}
-		srv.set(respondStatus(500))
-		set, err := NewRemoteKeySet(context.Background(), "http://127.0.0.1/jwks.json",
-			RemoteOptions{Client: &http.Client{Transport: srv}, AllowInitialFailure: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer set.Close()
+		srv, set := neverLoaded(t)
 		f := &remoteFixture{srv: srv, set: set, signers: map[string]*Issuer{}}
 		f.signers["A"] = MustNewIssuer(Config{Keys: []Key{{ID: "A", Key: testKeys(t).rsa}}, Algorithms: []string{"RS256"}, Expiration: time.Hour})
 		f.auth = MustNew(Config{KeySet: set, Algorithms: []string{"RS256"}})
@@ -242,14 +250,7 @@ func TestRemoteNeverLoadedIs503(t *testing.T) {
 // a download, even while the set has never loaded.
 func TestRemoteNeverLoadedSymmetricIs401(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := &keyServer{}
-		srv.set(respondStatus(500))
-		set, err := NewRemoteKeySet(context.Background(), "http://127.0.0.1/jwks.json",
-			RemoteOptions{Client: &http.Client{Transport: srv}, AllowInitialFailure: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer set.Close()
+		srv, set := neverLoaded(t)
 		secret := []byte("0123456789abcdef0123456789abcdef")
 		a := MustNew(Config{Secret: secret, KeyID: "local", KeySet: set, Algorithms: []string{"HS256", "RS256"}, Expiration: time.Hour})
 		other := MustNewIssuer(Config{Keys: []Key{{ID: "other", Key: secret}}, Algorithms: []string{"HS256"}, Expiration: time.Hour})
