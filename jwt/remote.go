@@ -441,9 +441,7 @@ func (s *RemoteKeySet) fetch() error {
 		s.report(err)
 		return err
 	}
-	s.MemoryKeySet.mu.Lock()
-	s.install(jwks)
-	s.MemoryKeySet.mu.Unlock()
+	_ = s.KeyReplaceAll(s.ctx, jwks) // cannot fail
 	if len(bad) > 0 {
 		s.report(fmt.Errorf("jwt: key set at %s: skipped %d malformed keys: %w", s.url.Redacted(), len(bad), errors.Join(bad...)))
 	}

@@ -152,8 +152,7 @@ func newTyped[P any](cfg Config, scopesOf func(P) scopes.Set, opts []Option) (*T
 		return nil, err
 	}
 	a := &TypedAuth[P]{Issuer: b.issuer, v: b.verifier, cache: b.cache}
-	var p P
-	_, a.direct = any(&p).(gojwt.Claims)
+	_, a.direct = any(new(P)).(gojwt.Claims)
 	a.copy, a.copyable = copierOf(reflect.TypeFor[P]())
 	if t := reflect.TypeFor[P](); t.Kind() == reflect.Struct || (t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct) {
 		v := validator.New(validator.WithRequiredStructEnabled())

@@ -262,11 +262,9 @@ func (v *verifier) checkHeader(data []byte) error {
 		return err
 	case seen&1 == 0:
 		return reject(ErrTokenAlgorithm, errNoAlg)
-	}
-	if !slices.ContainsFunc(v.allowed, func(a *algorithm) bool { return string(alg) == a.name }) {
+	case !slices.ContainsFunc(v.allowed, func(a *algorithm) bool { return string(alg) == a.name }):
 		return reject(ErrTokenAlgorithm, nil)
-	}
-	if v.requiredTyp != "" && !typeMatches(typ, v.requiredTyp) {
+	case v.requiredTyp != "" && !typeMatches(typ, v.requiredTyp):
 		return reject(ErrTokenType, nil)
 	}
 	return nil
