@@ -65,11 +65,9 @@ func Discover(ctx context.Context, client *http.Client, issuerURL string) (*Disc
 
 // discover is Discover with the client, limits and InsecureAllowHTTP of o.
 func discover(ctx context.Context, issuerURL string, o *RemoteOptions) (*Discovery, error) {
-	allowHTTP := o.InsecureAllowHTTP
-	if _, err := checkFetchURL(issuerURL, allowHTTP); err != nil {
-		return nil, err
-	}
-	u, err := checkFetchURL(strings.TrimSuffix(issuerURL, "/")+wellKnownPath, allowHTTP)
+	// The document's URL has the issuer URL's scheme and host: checking it
+	// checks both.
+	u, err := checkFetchURL(strings.TrimSuffix(issuerURL, "/")+wellKnownPath, o.InsecureAllowHTTP)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +75,7 @@ func discover(ctx context.Context, issuerURL string, o *RemoteOptions) (*Discove
 	if err != nil {
 		return nil, err
 	}
-	d, err := parseDiscovery(body, issuerURL, allowHTTP)
+	d, err := parseDiscovery(body, issuerURL, o.InsecureAllowHTTP)
 	if err != nil {
 		return nil, fmt.Errorf("jwt: discovery document at %s: %w", u.Redacted(), err)
 	}

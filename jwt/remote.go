@@ -166,7 +166,6 @@ type RemoteKeySet struct {
 	flight   *remoteFetch // the download under way, if any
 	lastMiss time.Time    // start of the last download caused by a miss
 	pending  *time.Timer  // a download scheduled for the end of the interval
-	closed   bool
 }
 
 // remoteFetch is one download that any number of lookups may wait for.
@@ -304,7 +303,7 @@ func (s *RemoteKeySet) missFetch() (f *remoteFetch, joined bool) {
 	if s.flight != nil {
 		return s.flight, true
 	}
-	if s.closed {
+	if s.ctx.Err() != nil { // closed
 		return nil, false
 	}
 	now := time.Now()
@@ -328,7 +327,7 @@ func (s *RemoteKeySet) pendingFetch() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending = nil
-	if now := time.Now(); !s.closed && s.flight == nil && now.Sub(s.lastMiss) >= s.opts.UnknownKIDInterval {
+	if now := time.Now(); s.ctx.Err() == nil && s.flight == nil && now.Sub(s.lastMiss) >= s.opts.UnknownKIDInterval {
 		s.lastMiss = now
 		s.startFetchLocked()
 	}
@@ -343,7 +342,7 @@ func (s *RemoteKeySet) pendingFetch() {
 func (s *RemoteKeySet) Refresh(ctx context.Context) error {
 	for begun := false; ; begun = true {
 		s.mu.Lock()
-		if s.closed {
+		if s.ctx.Err() != nil {
 			s.mu.Unlock()
 			return ErrClosed
 		}
@@ -410,7 +409,7 @@ func (s *RemoteKeySet) Close() error {
 }
 
 // startFetchLocked starts a download and records it as the one under way.
-// s.mu must be held and s.closed false.
+// s.mu must be held and s.ctx not done.
 func (s *RemoteKeySet) startFetchLocked() *remoteFetch {
 	f := &remoteFetch{done: make(chan struct{})}
 	s.flight = f
@@ -460,11 +459,9 @@ func (s *RemoteKeySet) run(loaded bool) {
 	defer close(s.done)
 	defer s.fetches.Wait()
 	defer func() {
-		s.mu.Lock()
-		s.closed = true
+		s.mu.Lock() // from here on no download starts (s.ctx is done)
 		if s.pending != nil {
 			s.pending.Stop()
-			s.pending = nil
 		}
 		s.mu.Unlock()
 	}()
