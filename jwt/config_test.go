@@ -52,6 +52,8 @@ func TestConfigErrors(t *testing.T) {
 		{name: "RSA key without exponent", cfg: jwt.Config{Key: &rsa.PublicKey{N: rsaKey().N}, Algorithms: []string{"RS256"}}, wantErr: "exponent"},
 		{name: "ECDSA key without a point", cfg: jwt.Config{Key: &ecdsa.PublicKey{Curve: elliptic.P256()}, Algorithms: []string{"ES256"}}, wantErr: "no valid public point"},
 		{name: "ECDSA point off the curve", cfg: jwt.Config{Key: &ecdsa.PublicKey{Curve: elliptic.P256(), X: big.NewInt(1), Y: big.NewInt(2)}, Algorithms: []string{"ES256"}}, wantErr: "no valid public point"},
+		{name: "short Ed25519 public key", cfg: jwt.Config{Key: ed25519.PublicKey(make([]byte, 31)), Algorithms: []string{"EdDSA"}}, wantErr: "Ed25519 public key"},
+		{name: "short Ed25519 private key", cfg: jwt.Config{Key: ed25519.PrivateKey(make([]byte, 63)), Algorithms: []string{"EdDSA"}}, wantErr: "Ed25519 private key length 63"},
 		{name: "no algorithms", cfg: jwt.Config{Secret: secret64}, wantErr: "Config.Algorithms is empty"},
 		{name: "none", cfg: jwt.Config{Secret: secret64, Algorithms: []string{"HS256", "none"}}, wantErr: `"none" can never be enabled`},
 		{name: "NoNe", cfg: jwt.Config{Secret: secret64, Algorithms: []string{"NoNe"}}, wantErr: `"none" can never be enabled`},

@@ -221,13 +221,10 @@ func newLocalKey(id, alg string, key any, allowed []*algorithm) (*localKey, erro
 			return fail("nil %T", key)
 		}
 	case ed25519.PrivateKey:
-		if len(k) != ed25519.PrivateKeySize {
+		if len(k) != ed25519.PrivateKeySize { // Public would panic
 			return fail("bad Ed25519 private key length %d", len(k))
 		}
-	case ed25519.PublicKey:
-		if len(k) != ed25519.PublicKeySize {
-			return fail("bad Ed25519 public key length %d", len(k))
-		}
+	case ed25519.PublicKey: // jwkset checks its length
 	case string:
 		return fail("a string is not a key; give an HMAC secret as []byte")
 	default:
@@ -311,10 +308,8 @@ func localKeys(cfg *Config, allowed []*algorithm) ([]*localKey, error) {
 		if err != nil {
 			return err
 		}
-		for _, o := range keys {
-			if k.id != "" && o.id == k.id {
-				return fmt.Errorf("jwt: two keys have kid %q", k.id)
-			}
+		if k.id != "" && slices.ContainsFunc(keys, func(o *localKey) bool { return o.id == k.id }) {
+			return fmt.Errorf("jwt: two keys have kid %q", k.id)
 		}
 		keys = append(keys, k)
 		return nil
