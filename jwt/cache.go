@@ -283,17 +283,7 @@ func (c *tokenCache) keyHolds(ctx context.Context, e *cacheEntry) bool {
 		if x == e.keys.Load() {
 			return true
 		}
-		var key any
-		var err error
-		if e.kid == "" {
-			if k, n := x.sole(e.alg); n == 1 {
-				key = k
-			} else {
-				err = errNoSoleKey
-			}
-		} else {
-			key, err = x.find(e.kid, e.alg)
-		}
+		key, err := x.pick(e.kid, e.alg)
 		if err != nil || !keyFits(key, e.alg) || !sameKey(key, e.key) {
 			return false
 		}
@@ -378,12 +368,7 @@ func (c *tokenCache) isLocal(rec *verified) bool {
 	if c.v.local == nil {
 		return false
 	}
-	x := c.v.local.index()
-	if rec.kid == "" {
-		k, n := x.sole(rec.alg)
-		return n == 1 && sameKey(k, rec.key)
-	}
-	k, err := x.find(rec.kid, rec.alg)
+	k, err := c.v.local.index().pick(rec.kid, rec.alg)
 	return err == nil && sameKey(k, rec.key)
 }
 

@@ -153,52 +153,32 @@ func (k *indexedKey) fits(a *algorithm) bool {
 	return (k.alg == nil || k.alg == a) && keyFits(k.key, a)
 }
 
-// find returns the one key of kid that fits a.
-func (x *keyIndex) find(kid string, a *algorithm) (any, error) {
-	keys, ok := x.byKID[kid]
-	if !ok {
-		return nil, errUnknownKID
-	}
-	var found any
-	for _, k := range keys {
-		if k.fits(a) {
-			if found != nil {
-				return nil, errAmbiguousKID
-			}
-			found = k.key
+// pick returns the one key of kid that fits a or, for a token without kid,
+// the only key that fits a.
+func (x *keyIndex) pick(kid string, a *algorithm) (any, error) {
+	keys, ok := x.all, true
+	if kid != "" {
+		if keys, ok = x.byKID[kid]; !ok {
+			return nil, errUnknownKID
 		}
 	}
-	if found == nil {
-		return nil, errAlgMismatch
-	}
-	return found, nil
-}
-
-// sole returns the only key that fits a, for a token without kid, and the
-// number of keys that fit.
-func (x *keyIndex) sole(a *algorithm) (any, int) {
 	var found any
 	n := 0
-	for _, k := range x.all {
+	for _, k := range keys {
 		if k.fits(a) {
 			found = k.key
 			n++
 		}
 	}
-	return found, n
-}
-
-// pick returns the one key of kid that fits a or, for a token without kid,
-// the only key that fits a.
-func (x *keyIndex) pick(kid string, a *algorithm) (any, error) {
-	if kid != "" {
-		return x.find(kid, a)
-	}
-	switch k, n := x.sole(a); n {
-	case 0:
+	switch {
+	case n == 1:
+		return found, nil
+	case kid != "" && n == 0:
+		return nil, errAlgMismatch
+	case kid != "":
+		return nil, errAmbiguousKID
+	case n == 0:
 		return nil, errNoSoleKey
-	case 1:
-		return k, nil
 	}
 	return nil, errSeveralKeys
 }
