@@ -262,21 +262,18 @@ func (s *RemoteKeySet) Keyfunc() keyfunc.Keyfunc { return mustKeyfunc(s) }
 // is scheduled for later otherwise). It returns an error only while the set
 // has never loaded.
 func (s *RemoteKeySet) awaitMiss(ctx context.Context, found func(*keyIndex) bool) error {
-	var deadline <-chan time.Time
+	var cancel context.CancelFunc
 	for range 2 {
 		f, joined := s.missFetch()
 		if f == nil {
 			break
 		}
-		if deadline == nil {
-			t := time.NewTimer(s.opts.MissWait)
-			defer t.Stop()
-			deadline = t.C
+		if cancel == nil {
+			ctx, cancel = context.WithTimeout(ctx, s.opts.MissWait)
+			defer cancel()
 		}
 		select {
 		case <-f.done:
-		case <-deadline:
-			return s.loadedErr()
 		case <-ctx.Done():
 			return s.loadedErr()
 		}
@@ -386,12 +383,10 @@ func (s *RemoteKeySet) Algorithms() []string {
 		return algNames(s.declared)
 	}
 	var out []*algorithm
-	for _, k := range s.index().all {
-		a := k.alg
-		if i := slices.IndexFunc(algorithms, k.fits); a == nil && i >= 0 {
-			a = algorithms[i] // the first in the table: RS256, ES*, EdDSA
-		}
-		if a != nil && a.kind != kindHMAC && !slices.Contains(out, a) {
+	for _, k := range s.index().all { // each fits an algorithm: see usableKey
+		// k.alg, else the first in the table: RS256, ES*, EdDSA
+		a := algorithms[slices.IndexFunc(algorithms, k.fits)]
+		if a.kind != kindHMAC && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
