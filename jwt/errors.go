@@ -79,20 +79,15 @@ func reject(reason, cause error) error {
 // the token holds, to tell which required one is missing.
 func (v *verifier) fromParser(err error, p *payloadInfo) error {
 	var ae *auth.Error
+	var ke *keyError // the key lookup's own failure: the server's, not the token's
 	switch {
 	case errors.As(err, &ae):
 		return ae
-	case errors.Is(err, gojwt.ErrTokenUnverifiable):
-		// The key lookup failed with an error of its own: a server
-		// failure, not the token's.
-		var ke *keyError
-		if errors.As(err, &ke) {
-			return ke.err
-		}
-		return reject(ErrTokenMalformed, err)
+	case errors.As(err, &ke):
+		return ke.err
 	case errors.As(err, new(*json.UnmarshalTypeError)): // a claim of the wrong type for the claims value
 		return reject(ErrTokenClaims, err)
-	case errors.Is(err, gojwt.ErrTokenMalformed):
+	case errors.Is(err, gojwt.ErrTokenUnverifiable), errors.Is(err, gojwt.ErrTokenMalformed):
 		return reject(ErrTokenMalformed, err)
 	case errors.Is(err, gojwt.ErrTokenSignatureInvalid):
 		return reject(ErrTokenSignatureInvalid, nil)
