@@ -144,9 +144,6 @@ func rsaUsable(k *rsa.PublicKey) error {
 
 // publicOf returns the public half of a private key, or key itself.
 func publicOf(key any) any {
-	if _, ok := key.([]byte); ok {
-		return key
-	}
 	if s, ok := key.(crypto.Signer); ok {
 		return s.Public()
 	}
