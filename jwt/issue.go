@@ -79,9 +79,6 @@ func newIssuer(cfg *Config, keys []*localKey) (*Issuer, error) {
 		requireExp: !cfg.AllowMissingExpiration,
 		now:        cfg.Now,
 	}
-	if iss.now == nil {
-		iss.now = time.Now
-	}
 	signers := slices.DeleteFunc(slices.Clone(keys), func(k *localKey) bool { return k.sign == nil })
 	switch id := cfg.SigningKeyID; {
 	case id != "":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/typedauth/auth"
 	"github.com/typedauth/auth/scopes"
@@ -158,6 +159,9 @@ type built struct {
 }
 
 func build(cfg *Config, opts []Option) (*built, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
 		if d, ok := cfg.KeySet.(interface{ Algorithms() []string }); ok {

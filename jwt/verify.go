@@ -54,6 +54,7 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 		requiredTyp: strings.TrimPrefix(strings.ToLower(strings.TrimSpace(cfg.RequiredType)), "application/"),
 		maxLen:      cmp.Or(cfg.MaxTokenLength, DefaultMaxTokenLength),
 		set:         cfg.KeySet,
+		now:         cfg.Now,
 	}
 	if len(local) > 0 {
 		v.local = &MemoryKeySet{}
@@ -67,9 +68,6 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 	v.leeway = DefaultLeeway
 	if cfg.Leeway != 0 {
 		v.leeway = max(cfg.Leeway, 0) // negative means none
-	}
-	if v.now = cfg.Now; v.now == nil {
-		v.now = time.Now
 	}
 	opts := []gojwt.ParserOption{
 		gojwt.WithValidMethods(algNames(allowed)),
