@@ -271,27 +271,25 @@ func (c *tokenCache) usable(ctx context.Context, e *cacheEntry) bool {
 
 // keyHolds reports whether the key that verified e would still be chosen
 // for its kid and alg. Local keys never change. For this package's own
-// sets, an unchanged index (one pointer comparison) says yes; a changed one
-// is searched again in memory. Other sets are asked every time.
+// sets, an unchanged index (one pointer comparison) says yes; after a
+// change, and for other sets on every hit, the key is looked up again as a
+// verification looks it up.
 func (c *tokenCache) keyHolds(ctx context.Context, e *cacheEntry) bool {
-	v := c.v
-	switch {
-	case !e.fromSet:
-		return true
-	case v.own != nil:
-		x := v.own.index()
-		if x == e.keys.Load() {
-			return true
-		}
-		key, err := x.pick(e.kid, e.alg)
-		if err != nil || !keyFits(key, e.alg) || !sameKey(key, e.key) {
-			return false
-		}
-		e.keys.Store(x)
+	if !e.fromSet {
 		return true
 	}
-	key, err := foreignKey(v.set.VerificationKey(ctx, e.kid, e.alg.name))
-	return err == nil && keyFits(key, e.alg) && sameKey(key, e.key)
+	x := c.snapshot()
+	if x != nil && x == e.keys.Load() {
+		return true
+	}
+	key, fromSet, err := c.v.lookup(ctx, e.kid, e.alg)
+	if err != nil || !fromSet || !sameKey(key, e.key) {
+		return false
+	}
+	if x != nil {
+		e.keys.Store(x)
+	}
+	return true
 }
 
 // sameKey reports whether a and b are the same verification key.
@@ -310,14 +308,15 @@ func sameKey(a, b any) bool {
 // cache: filled by [verifier.parseRecording].
 type verified struct {
 	key           any
+	fromSet       bool // key came from Config.KeySet
 	kid           string
 	alg           *algorithm
 	exp, nbf, iat *gojwt.NumericDate
 }
 
-// keyed records the key that the parser got for t.
-func (r *verified) keyed(t *gojwt.Token, key any) {
-	r.key = key
+// keyed records the key that the parser got for t, and where from.
+func (r *verified) keyed(t *gojwt.Token, key any, fromSet bool) {
+	r.key, r.fromSet = key, fromSet
 	r.kid, _ = t.Header["kid"].(string)
 	r.alg = lookupAlgorithm(t.Method.Alg())
 }
@@ -355,21 +354,11 @@ func (c *tokenCache) newEntry(h uint64, raw string, rec *verified, keys *keyInde
 			e.notBefore = t
 		}
 	}
-	e.fromSet = c.v.set != nil && !c.isLocal(rec)
+	e.fromSet = rec.fromSet
 	if e.fromSet {
 		e.keys.Store(keys)
 	}
 	return e
-}
-
-// isLocal reports whether the key of rec is one of the Config's local keys,
-// which the verifier tries first.
-func (c *tokenCache) isLocal(rec *verified) bool {
-	if c.v.local == nil {
-		return false
-	}
-	k, err := c.v.local.index().pick(rec.kid, rec.alg)
-	return err == nil && sameKey(k, rec.key)
 }
 
 // add publishes e, evicting what it must to keep the bounds.

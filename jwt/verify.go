@@ -101,9 +101,9 @@ func (v *verifier) parseRecording(ctx context.Context, raw string, claims gojwt.
 			// without calling UnmarshalJSON: not an object.
 			return nil, reject(ErrTokenMalformed, errJSON)
 		}
-		key, err := v.keyFor(ctx, t)
+		key, fromSet, err := v.keyFor(ctx, t)
 		if rec != nil && err == nil {
-			rec.keyed(t, key)
+			rec.keyed(t, key, fromSet)
 		}
 		return key, err
 	}); err != nil {
@@ -122,26 +122,35 @@ func (v *verifier) parseRecording(ctx context.Context, raw string, claims gojwt.
 // the rules the parser lacks: a kid-less token needs exactly one key that
 // fits its alg, a kid shared by several keys is resolved by alg, and every
 // key must fit the alg (keyFits).
-func (v *verifier) keyFor(ctx context.Context, t *gojwt.Token) (any, error) {
-	a := lookupAlgorithm(t.Method.Alg()) // in the allowlist: see precheck
+// It also reports whether the key came from the KeySet.
+func (v *verifier) keyFor(ctx context.Context, t *gojwt.Token) (any, bool, error) {
 	kid, _ := t.Header["kid"].(string)
-	key, err := any(nil), error(errUnknownKID)
+	key, fromSet, err := v.lookup(ctx, kid, lookupAlgorithm(t.Method.Alg())) // in the allowlist: see precheck
+	switch {
+	case err == nil:
+		return key, fromSet, nil
+	case errors.Is(err, ErrKeyNotFound), errors.Is(err, jwkset.ErrKeyNotFound), errors.Is(err, auth.ErrUnauthorized):
+		return nil, false, reject(ErrKeyNotFound, err)
+	}
+	return nil, false, &keyError{err: err} // the key source's own failure
+}
+
+// lookup returns the key for kid and a, from the local keys or else the
+// key set, and whether it came from the key set; the token cache asks it
+// again when a set has changed since a token was cached.
+func (v *verifier) lookup(ctx context.Context, kid string, a *algorithm) (key any, fromSet bool, err error) {
+	key, err = nil, errUnknownKID
 	if v.local != nil {
 		key, err = v.local.index().pick(kid, a)
 	}
 	if err != nil && err != errSeveralKeys && v.set != nil {
 		key, err = foreignKey(v.set.VerificationKey(ctx, kid, a.name))
+		fromSet = true
 	}
 	if err == nil && !keyFits(key, a) {
 		err = errAlgMismatch
 	}
-	switch {
-	case err == nil:
-		return key, nil
-	case errors.Is(err, ErrKeyNotFound), errors.Is(err, jwkset.ErrKeyNotFound), errors.Is(err, auth.ErrUnauthorized):
-		return nil, reject(ErrKeyNotFound, err)
-	}
-	return nil, &keyError{err: err} // the key source's own failure
+	return key, fromSet, err
 }
 
 // foreignKey refuses a secret that a KeySet returned and that is
