@@ -436,7 +436,7 @@ func write(w io.Writer, info machine, res results) {
 		"paused\" run the bare parser, cached typedauth and the floor with GOGC=off (a 2 GiB memory limit as a "+
 		"backstop): a serial run leaves the collector an idle core while a parallel run does not, so these show how "+
 		"the code itself scales apart from the collections its allocations cause. A time is the median over rounds of a "+
-		"subject's mean time per request (over GOMAXPROCS in the parallel group: wall time per request); a ratio is the median over rounds of the subject's time over the bare "+
+		"subject's mean time per request (over GOMAXPROCS in the parallel groups: wall time per request); a ratio is the median over rounds of the subject's time over the bare "+
 		"parser's time in the same cell and round (below 1 is faster than the bare parser). Allocations are per "+
 		"request, over 100 requests per subject and round. Every request is checked to have reached the handler, "+
 		"and `TestSubjectsReject` (run by `go test github.com/typedauth/auth/...`) checks that every subject, in "+
