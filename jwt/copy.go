@@ -26,6 +26,15 @@ func copierOf(t reflect.Type) (f copyFunc, ok bool) {
 }
 
 func copier(t reflect.Type, seen map[reflect.Type]bool) (copyFunc, bool) {
+	if f, ok := kindCopier(t, seen); ok {
+		return f, true
+	}
+	return nil, false
+}
+
+// kindCopier is copier by the kind of t; its copyFunc means nothing when
+// it reports false.
+func kindCopier(t reflect.Type, seen map[reflect.Type]bool) (copyFunc, bool) {
 	if t == timeType {
 		return nil, true // its *Location is never changed once made
 	}
@@ -46,95 +55,79 @@ func copier(t reflect.Type, seen map[reflect.Type]bool) (copyFunc, bool) {
 				}
 			}
 			return true
-		}, true
+		}, ok
 	case reflect.Struct:
 		return structCopier(t, seen)
 	case reflect.Pointer:
 		elem, ok := copier(t.Elem(), seen)
-		if !ok {
-			return nil, false
-		}
-		return func(dst, src reflect.Value) bool {
-			if src.IsNil() {
-				dst.SetZero()
-				return true
-			}
+		return reference(func(src reflect.Value) (reflect.Value, bool) {
 			p := reflect.New(t.Elem())
-			if elem == nil {
-				p.Elem().Set(src.Elem())
-			} else if !elem(p.Elem(), src.Elem()) {
-				return false
-			}
-			dst.Set(p)
-			return true
-		}, true
+			return p, assign(elem, p.Elem(), src.Elem())
+		}), ok
 	case reflect.Slice:
 		elem, ok := copier(t.Elem(), seen)
-		if !ok {
-			return nil, false
-		}
-		return func(dst, src reflect.Value) bool {
-			if src.IsNil() {
-				dst.SetZero()
-				return true
-			}
+		return reference(func(src reflect.Value) (reflect.Value, bool) {
 			s := reflect.MakeSlice(t, src.Len(), src.Len())
 			if elem == nil {
 				reflect.Copy(s, src)
-			} else {
-				for i := range src.Len() {
-					if !elem(s.Index(i), src.Index(i)) {
-						return false
-					}
+			}
+			for i := 0; elem != nil && i < src.Len(); i++ {
+				if !elem(s.Index(i), src.Index(i)) {
+					return s, false
 				}
 			}
-			dst.Set(s)
-			return true
-		}, true
+			return s, true
+		}), ok
 	case reflect.Map:
 		key, ok := copier(t.Key(), seen)
-		if !ok || key != nil {
-			return nil, false
+		if key != nil {
+			ok = false // keys are copied by assignment
 		}
-		elem, ok := copier(t.Elem(), seen)
-		if !ok {
-			return nil, false
-		}
-		return func(dst, src reflect.Value) bool {
-			if src.IsNil() {
-				dst.SetZero()
-				return true
-			}
+		elem, elemOK := copier(t.Elem(), seen)
+		return reference(func(src reflect.Value) (reflect.Value, bool) {
 			m := reflect.MakeMapWithSize(t, src.Len())
 			v := reflect.New(t.Elem()).Elem()
 			for it := src.MapRange(); it.Next(); {
-				if elem == nil {
-					v.Set(it.Value())
-				} else if !elem(v, it.Value()) {
-					return false
+				if !assign(elem, v, it.Value()) {
+					return m, false
 				}
 				m.SetMapIndex(it.Key(), v)
 			}
-			dst.Set(m)
-			return true
-		}, true
+			return m, true
+		}), ok && elemOK
 	case reflect.Interface:
-		if t.NumMethod() != 0 {
-			return nil, false // encoding/json decodes into empty interfaces only
-		}
-		return func(dst, src reflect.Value) bool {
-			if src.IsNil() {
-				dst.SetZero()
-				return true
-			}
+		// encoding/json decodes into empty interfaces only.
+		return reference(func(src reflect.Value) (reflect.Value, bool) {
 			v, ok := copyJSONValue(src.Elem().Interface())
-			if ok {
-				dst.Set(reflect.ValueOf(v))
-			}
-			return ok
-		}, true
+			return reflect.ValueOf(v), ok
+		}), t.NumMethod() == 0
 	}
 	return nil, false // func, chan, unsafe.Pointer
+}
+
+// reference copies a pointer, slice, map or interface: nil stays nil, and
+// anything else is replaced by what fresh makes of it.
+func reference(fresh func(src reflect.Value) (reflect.Value, bool)) copyFunc {
+	return func(dst, src reflect.Value) bool {
+		if src.IsNil() {
+			dst.SetZero()
+			return true
+		}
+		v, ok := fresh(src)
+		if ok {
+			dst.Set(v)
+		}
+		return ok
+	}
+}
+
+// assign copies src into dst with f, or by assignment when f is nil.
+func assign(f copyFunc, dst, src reflect.Value) bool {
+	if f == nil {
+		dst.Set(src)
+		return true
+	}
+	return f(dst, src)
 }
 
 // structCopier copies the fields of t that assignment does not copy deeply;

@@ -163,7 +163,8 @@ func TestCopierRefusesWhatItCannotCopy(t *testing.T) {
 	for _, typ := range []reflect.Type{
 		reflect.TypeFor[recursive](), reflect.TypeFor[unexportedRef](), reflect.TypeFor[withFunc](),
 		reflect.TypeFor[withChan](), reflect.TypeFor[withStringer](), reflect.TypeFor[map[*int]string](),
-		reflect.TypeFor[[]func()](),
+		reflect.TypeFor[[]func()](), reflect.TypeFor[[2]*withFunc](), reflect.TypeFor[map[string]*withChan](),
+		reflect.TypeFor[*[]withStringer](),
 	} {
 		if _, ok := copierOf(typ); ok {
 			t.Errorf("%v can be copied", typ)
