@@ -39,6 +39,16 @@ func kindCopier(t reflect.Type, seen map[reflect.Type]bool) (copyFunc, bool) {
 		return nil, true // its *Location is never changed once made
 	}
 	switch t.Kind() {
+	case reflect.Array, reflect.Struct, reflect.Pointer, reflect.Slice, reflect.Map:
+		// A named type can reach itself through any of these (type T
+		// map[string]T): refuse it rather than recurse without end.
+		if seen[t] {
+			return nil, false
+		}
+		seen[t] = true
+		defer delete(seen, t)
+	}
+	switch t.Kind() {
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.String:
@@ -133,11 +143,6 @@ func assign(f copyFunc, dst, src reflect.Value) bool {
 // structCopier copies the fields of t that assignment does not copy deeply;
 // they must be exported, for reflect to set them.
 func structCopier(t reflect.Type, seen map[reflect.Type]bool) (copyFunc, bool) {
-	if seen[t] {
-		return nil, false // recursive: not decoded from a token's claims
-	}
-	seen[t] = true
-	defer delete(seen, t)
 	type field struct {
 		i int
 		f copyFunc

@@ -2,11 +2,14 @@ package jwt
 
 import (
 	"encoding/json"
+	"net/http"
 	"reflect"
 	"testing"
 	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
+
+	"github.com/typedauth/auth"
 )
 
 // copyAll is a claims type with a field of every kind the copier handles.
@@ -203,4 +206,57 @@ func FuzzCopier(f *testing.F) {
 		}
 		checkCopy(t, v)
 	})
+}
+
+// Recursive named types that encoding/json decodes: a tree of objects, a
+// list of lists, and a struct reached through one of them.
+type (
+	jsonTree map[string]jsonTree
+	jsonList []jsonList
+	treeNode struct {
+		Kids map[string]treeNode `json:"kids"`
+	}
+	treeUser struct {
+		RegisteredClaims
+		Tree  jsonTree `json:"tree"`
+		Lists jsonList `json:"lists"`
+		Node  treeNode `json:"node"`
+	}
+)
+
+// TestTypedRecursiveNamedTypes builds a cached typed auth whose P holds
+// recursive map and slice types (copierOf must refuse them, not recurse
+// until the stack overflows), and checks that its hits fall back to
+// decoding and stay independent.
+func TestTypedRecursiveNamedTypes(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeFor[jsonTree](), reflect.TypeFor[jsonList](),
+		reflect.TypeFor[treeNode](), reflect.TypeFor[[]jsonTree](), reflect.TypeFor[treeUser]()} {
+		if _, ok := copierOf(typ); ok {
+			t.Errorf("recursive %v can be copied", typ)
+		}
+	}
+	a, err := NewTyped[treeUser](hsCacheConfig(nil), WithCache(CacheOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.Encode(auth.Claims{"sub": "alice", "tree": map[string]any{"a": map[string]any{"b": map[string]any{}}},
+		"lists": []any{[]any{}, []any{[]any{}}}, "node": map[string]any{"kids": map[string]any{"k": map[string]any{}}}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Handler(func(w http.ResponseWriter, r *http.Request, u treeUser) {
+		if _, ok := u.Tree["a"]["b"]; !ok || len(u.Tree["a"]) != 1 || len(u.Lists) != 2 || len(u.Lists[1]) != 1 || len(u.Node.Kids) != 1 {
+			t.Errorf("handler sees %+v", u)
+			return
+		}
+		u.Tree["a"]["c"] = nil
+		u.Lists[1][0] = jsonList{nil}
+		u.Node.Kids["x"] = treeNode{}
+	})
+	for range 3 {
+		wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+	}
+	if !a.cache.holds(tok) {
+		t.Fatal("the token is not cached")
+	}
 }
