@@ -42,8 +42,9 @@ type CacheOptions struct {
 
 	// MaxBytes bounds the memory held by the cache's entries: each entry
 	// counts the token, the cached claims (the decoded map, or a typed
-	// auth's P, counted as its size and twice the JSON payload's, or the
-	// payload itself) and its own bookkeeping. Zero means
+	// auth's P, counted as its size and what its slices, maps, pointers,
+	// interfaces and strings hold, or the payload itself) and its own
+	// bookkeeping. Zero means
 	// [DefaultCacheBytes]. The bound is split between 1 to 16 shards, and
 	// a token whose entry would exceed its shard's share is verified but
 	// not cached.
@@ -595,10 +596,10 @@ func (a *TypedAuth[P]) verifyCached(ctx context.Context, raw string) (P, error) 
 	}
 	e := c.newEntry(h, raw, &rec, keys)
 	if kept, ok := a.copyOf(&p); ok {
-		// The handler gets p and may change it: the entry keeps a copy.
-		// Its memory is counted as the payload's, twice, and P's size.
+		// The handler gets p and may change it: the entry keeps a copy,
+		// counted by what it holds.
 		e.value = kept
-		e.cost = int64(reflect.TypeFor[P]().Size()) + 2*int64(payloadLen(raw))
+		e.cost = int64(reflect.TypeFor[P]().Size()) + heldBytes(reflect.ValueOf(kept).Elem())
 	} else if e.payload, err = payloadOf(raw); err == nil {
 		e.cost = int64(len(e.payload))
 	} else {
@@ -633,13 +634,6 @@ func (a *TypedAuth[P]) copyOf(src *P) (*P, bool) {
 	}
 	dst := new(P)
 	return dst, a.copy(reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem())
-}
-
-// payloadLen returns the decoded length of the payload segment of raw.
-func payloadLen(raw string) int {
-	_, rest, _ := strings.Cut(raw, ".")
-	seg, _, _ := strings.Cut(rest, ".")
-	return strictBase64.DecodedLen(len(seg))
 }
 
 // payloadOf decodes the payload of a verified compact JWS.

@@ -810,3 +810,55 @@ func TestCacheRunsValidateOnHits(t *testing.T) {
 		t.Error("a token its Validate method refuses is still cached")
 	}
 }
+
+// numsUser decodes an array of numbers into []any, where every element
+// takes 24 bytes (its interface and the boxed float64) for the 2 bytes of
+// "1," in the payload.
+type numsUser struct {
+	RegisteredClaims
+	Nums []any          `json:"nums"`
+	Tags map[string]int `json:"tags"`
+}
+
+// TestCacheTypedKeepsMemoryBound fills a typed auth's cache with real
+// tokens whose decoded P is many times larger than their payload, and
+// checks that the heap the cache holds, measured after a collection, stays
+// within MaxBytes: an entry is counted by what its P holds, not by the
+// payload's length.
+func TestCacheTypedKeepsMemoryBound(t *testing.T) {
+	const maxBytes = 1 << 20
+	a := MustNewTyped[numsUser](hsCacheConfig(nil), WithCache(CacheOptions{MaxBytes: maxBytes}))
+	nums := make([]any, 1500)
+	for i := range nums {
+		nums[i] = 1
+	}
+	tags := map[string]any{}
+	for i := range 200 {
+		tags[strconv.Itoa(i)] = 1
+	}
+	h := a.Handler(func(w http.ResponseWriter, r *http.Request, u numsUser) {})
+
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range 400 {
+		tok, err := a.Encode(auth.Claims{"sub": strconv.Itoa(i), "nums": nums, "tags": tags}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	n, accounted := a.cache.entries()
+	t.Logf("%d cached, %d bytes accounted, heap grew by %d bytes (bound %d)", n, accounted, held, maxBytes)
+	if held > maxBytes {
+		t.Errorf("heap grew by %d bytes; the cache's bound is %d", held, maxBytes)
+	}
+	if n == 0 {
+		t.Error("nothing cached")
+	}
+	runtime.KeepAlive(a)
+}

@@ -202,3 +202,67 @@ func copyJSONValue(v any) (any, bool) {
 	}
 	return nil, false
 }
+
+// heldBytes estimates the memory that v, a value the copier copied, holds
+// beyond its own size: the backing arrays of its slices, its maps, what
+// its pointers and interfaces point to, the bytes of its strings. The
+// token cache counts it against MaxBytes; the JSON payload's length says
+// little about it (an element of []any takes 24 bytes for the 2 of "1,").
+// A copied value is a tree: nothing is reached twice.
+func heldBytes(v reflect.Value) int64 {
+	t := v.Type()
+	if t == timeType {
+		return 0 // its *Location is shared, not held
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return int64(v.Len())
+	case reflect.Array:
+		var n int64
+		for i := range v.Len() {
+			n += heldBytes(v.Index(i))
+		}
+		return n
+	case reflect.Struct:
+		var n int64
+		for i := range v.NumField() {
+			n += heldBytes(v.Field(i))
+		}
+		return n
+	case reflect.Pointer:
+		if v.IsNil() {
+			return 0
+		}
+		return int64(t.Elem().Size()) + heldBytes(v.Elem())
+	case reflect.Slice:
+		n := int64(v.Cap()) * int64(t.Elem().Size())
+		for i := range v.Len() {
+			n += heldBytes(v.Index(i))
+		}
+		return n
+	case reflect.Map:
+		if v.IsNil() {
+			return 0
+		}
+		// A map's slots hold a key, a value and a control byte; tables
+		// are at most 7/8 full and grow by doubling, and a small map
+		// has 8 slots.
+		slot := int64(t.Key().Size() + t.Elem().Size() + 1)
+		n := 48 + slot*int64(max(8, 2*v.Len()))
+		for it := v.MapRange(); it.Next(); {
+			n += heldBytes(it.Key()) + heldBytes(it.Value())
+		}
+		return n
+	case reflect.Interface:
+		if v.IsNil() {
+			return 0
+		}
+		e := v.Elem()
+		switch e.Kind() {
+		case reflect.Map, reflect.Pointer:
+			return heldBytes(e) // held in the interface's data word
+		}
+		return int64(e.Type().Size()) + heldBytes(e) // boxed
+	}
+	return 0
+}

@@ -118,6 +118,11 @@ func checkCopy[T any](t *testing.T, v T) {
 	if p := shared(reflect.ValueOf(&c).Elem(), reflect.ValueOf(&v).Elem(), "P"); p != "" {
 		t.Fatalf("the copy shares %s with the original", p)
 	}
+	// The copy's slices have no spare capacity: it holds at most what
+	// the original holds.
+	if hc, hv := heldBytes(reflect.ValueOf(&c).Elem()), heldBytes(reflect.ValueOf(&v).Elem()); hc > hv {
+		t.Fatalf("the copy holds %d bytes, the original %d", hc, hv)
+	}
 }
 
 func TestCopierCopiesDeeply(t *testing.T) {
