@@ -530,7 +530,7 @@ func (e *cacheEntry) copyClaims() auth.Claims {
 func cloneClaims(m map[string]any) (auth.Claims, bool, int64) {
 	c := make(auth.Claims, len(m))
 	nested := false
-	cost := int64(64 + 40*len(m)) // the map's header and slots
+	cost := mapBytes(len(m), 32) // a string and an any a slot
 	for k, v := range m {
 		v, n, vc := cloneValue(v)
 		c[k] = v

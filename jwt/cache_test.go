@@ -822,9 +822,8 @@ type numsUser struct {
 
 // TestCacheTypedKeepsMemoryBound fills a typed auth's cache with real
 // tokens whose decoded P is many times larger than their payload, and
-// checks that the heap the cache holds, measured after a collection, stays
-// within MaxBytes: an entry is counted by what its P holds, not by the
-// payload's length.
+// checks that the heap the cache holds stays within MaxBytes: an entry is
+// counted by what its P holds, not by the payload's length.
 func TestCacheTypedKeepsMemoryBound(t *testing.T) {
 	const maxBytes = 1 << 20
 	a := MustNewTyped[numsUser](hsCacheConfig(nil), WithCache(CacheOptions{MaxBytes: maxBytes}))
@@ -837,22 +836,52 @@ func TestCacheTypedKeepsMemoryBound(t *testing.T) {
 		tags[strconv.Itoa(i)] = 1
 	}
 	h := a.Handler(func(w http.ResponseWriter, r *http.Request, u numsUser) {})
-
-	var before runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	for i := range 400 {
+	wantHeldWithin(t, a.cache, maxBytes, func(i int) {
 		tok, err := a.Encode(auth.Claims{"sub": strconv.Itoa(i), "nums": nums, "tags": tags}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+	})
+	runtime.KeepAlive(a)
+}
+
+// TestCacheClaimsKeepsMemoryBound is TestCacheTypedKeepsMemoryBound for a
+// claims map holding many small objects: each {"a":1} takes a map of 8
+// slots, some 300 bytes, for the 8 bytes of its JSON.
+func TestCacheClaimsKeepsMemoryBound(t *testing.T) {
+	const maxBytes = 1 << 20
+	a := MustNew(hsCacheConfig(nil), WithCache(CacheOptions{MaxBytes: maxBytes}))
+	objs := make([]any, 600)
+	for i := range objs {
+		objs[i] = map[string]any{"a": 1}
 	}
-	var after runtime.MemStats
+	h := a.Guard(subEcho)
+	wantHeldWithin(t, a.cache, maxBytes, func(i int) {
+		tok, err := a.Encode(auth.Claims{"sub": strconv.Itoa(i), "objs": objs}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+	})
+	runtime.KeepAlive(a)
+}
+
+// wantHeldWithin runs fill 400 times (each call caching a token of its
+// own), then checks that the heap grew by at most maxBytes, measured after
+// a collection, and that c holds entries.
+func wantHeldWithin(t *testing.T, c *tokenCache, maxBytes int64, fill func(i int)) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range 400 {
+		fill(i)
+	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	n, accounted := a.cache.entries()
+	n, accounted := c.entries()
 	t.Logf("%d cached, %d bytes accounted, heap grew by %d bytes (bound %d)", n, accounted, held, maxBytes)
 	if held > maxBytes {
 		t.Errorf("heap grew by %d bytes; the cache's bound is %d", held, maxBytes)
@@ -860,5 +889,4 @@ func TestCacheTypedKeepsMemoryBound(t *testing.T) {
 	if n == 0 {
 		t.Error("nothing cached")
 	}
-	runtime.KeepAlive(a)
 }

@@ -244,11 +244,7 @@ func heldBytes(v reflect.Value) int64 {
 		if v.IsNil() {
 			return 0
 		}
-		// A map's slots hold a key, a value and a control byte; tables
-		// are at most 7/8 full and grow by doubling, and a small map
-		// has 8 slots.
-		slot := int64(t.Key().Size() + t.Elem().Size() + 1)
-		n := 48 + slot*int64(max(8, 2*v.Len()))
+		n := mapBytes(v.Len(), int64(t.Key().Size()+t.Elem().Size()))
 		for it := v.MapRange(); it.Next(); {
 			n += heldBytes(it.Key()) + heldBytes(it.Value())
 		}
@@ -265,4 +261,12 @@ func heldBytes(v reflect.Value) int64 {
 		return int64(e.Type().Size()) + heldBytes(e) // boxed
 	}
 	return 0
+}
+
+// mapBytes estimates the memory of a map of n entries whose key and value
+// take kv bytes, besides what they point to: its slots hold a key, a value
+// and a control byte; tables are at most 7/8 full and grow by doubling,
+// and a small map has 8 slots.
+func mapBytes(n int, kv int64) int64 {
+	return 48 + (kv+1)*int64(max(8, 2*n))
 }
