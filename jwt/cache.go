@@ -343,7 +343,9 @@ func (c *tokenCache) snapshot() *keyIndex {
 // newEntry returns the entry of a token verified as rec says, with keys
 // the snapshot taken before verifying it.
 func (c *tokenCache) newEntry(h uint64, raw string, rec *verified, keys *keyIndex) *cacheEntry {
-	e := &cacheEntry{hash: h, raw: raw, key: rec.key, kid: rec.kid, alg: rec.alg}
+	// raw may be a piece of a request's header or query, which the entry
+	// must not keep alive: it keeps a copy.
+	e := &cacheEntry{hash: h, raw: strings.Clone(raw), key: rec.key, kid: rec.kid, alg: rec.alg}
 	if rec.exp != nil {
 		e.hasExp, e.expires = true, rec.exp.Add(c.v.leeway)
 	}

@@ -836,7 +836,7 @@ func TestCacheTypedKeepsMemoryBound(t *testing.T) {
 		tags[strconv.Itoa(i)] = 1
 	}
 	h := a.Handler(func(w http.ResponseWriter, r *http.Request, u numsUser) {})
-	wantHeldWithin(t, a.cache, maxBytes, func(i int) {
+	wantHeldWithin(t, a.cache, maxBytes, 400, func(i int) {
 		tok, err := a.Encode(auth.Claims{"sub": strconv.Itoa(i), "nums": nums, "tags": tags}, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -857,7 +857,7 @@ func TestCacheClaimsKeepsMemoryBound(t *testing.T) {
 		objs[i] = map[string]any{"a": 1}
 	}
 	h := a.Guard(subEcho)
-	wantHeldWithin(t, a.cache, maxBytes, func(i int) {
+	wantHeldWithin(t, a.cache, maxBytes, 400, func(i int) {
 		tok, err := a.Encode(auth.Claims{"sub": strconv.Itoa(i), "objs": objs}, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -867,26 +867,52 @@ func TestCacheClaimsKeepsMemoryBound(t *testing.T) {
 	runtime.KeepAlive(a)
 }
 
-// wantHeldWithin runs fill 400 times (each call caching a token of its
-// own), then checks that the heap grew by at most maxBytes, measured after
-// a collection, and that c holds entries.
-func wantHeldWithin(t *testing.T, c *tokenCache, maxBytes int64, fill func(i int)) {
+// TestCacheKeepsNoRequestMemory sends each token after a long run of
+// spaces, which the Authorization header's syntax allows between the
+// scheme and the token: the token the scheme returns is then a piece of
+// the header's value, and an entry that kept that piece would keep the
+// whole header alive (up to net/http's 1 MB of headers), uncounted.
+func TestCacheKeepsNoRequestMemory(t *testing.T) {
+	const maxBytes = 1 << 20
+	a := MustNew(hsCacheConfig(nil), WithCache(CacheOptions{MaxBytes: maxBytes}))
+	h := a.Guard(subEcho)
+	wantHeldWithin(t, a.cache, maxBytes, 40, func(i int) {
+		tok, err := a.Encode(auth.Claims{"sub": strconv.Itoa(i)}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", "Bearer"+strings.Repeat(" ", 64<<10)+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		wantCacheStatus(t, w, http.StatusOK, "")
+		if !a.cache.holds(tok) {
+			t.Fatal("the token is not cached")
+		}
+	})
+	runtime.KeepAlive(a)
+}
+
+// wantHeldWithin runs fill n times (each call caching a token of its own),
+// then checks that the heap grew by at most maxBytes, measured after a
+// collection, and that c holds entries.
+func wantHeldWithin(t *testing.T, c *tokenCache, maxBytes int64, n int, fill func(i int)) {
 	t.Helper()
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	for i := range 400 {
+	for i := range n {
 		fill(i)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	n, accounted := c.entries()
-	t.Logf("%d cached, %d bytes accounted, heap grew by %d bytes (bound %d)", n, accounted, held, maxBytes)
+	cached, accounted := c.entries()
+	t.Logf("%d cached, %d bytes accounted, heap grew by %d bytes (bound %d)", cached, accounted, held, maxBytes)
 	if held > maxBytes {
 		t.Errorf("heap grew by %d bytes; the cache's bound is %d", held, maxBytes)
 	}
-	if n == 0 {
+	if cached == 0 {
 		t.Error("nothing cached")
 	}
 }
