@@ -70,8 +70,9 @@ type CacheOptions struct {
 //     (a rotation, a refresh, a KeyDelete), the first hit of each entry
 //     looks its key up again in memory, and an entry whose key has left the
 //     set, or been replaced, is dropped and the token verified anew (and so
-//     rejected when its key is gone). A [KeySet] of another package is
-//     asked for the key on every hit. Local keys never change;
+//     rejected when its key is gone). A [KeySet] of another package
+//     (a type that embeds one of these two included) is asked for the
+//     key on every hit. Local keys never change;
 //   - the result is the one a miss gives: [Auth] hands every request its
 //     own copy of the cached claims map (nested arrays and objects
 //     included), so that a handler that changes the map cannot change what

@@ -916,3 +916,50 @@ func wantHeldWithin(t *testing.T, c *tokenCache, maxBytes int64, n int, fill fun
 		t.Error("nothing cached")
 	}
 }
+
+// denyingKeySet is a KeySet of another package built on this package's
+// MemoryKeySet: its own VerificationKey refuses the kids it denies, as a
+// key revocation list would.
+type denyingKeySet struct {
+	*MemoryKeySet
+	denied sync.Map
+}
+
+func (s *denyingKeySet) VerificationKey(ctx context.Context, kid, alg string) (any, error) {
+	if _, ok := s.denied.Load(kid); ok {
+		return nil, ErrKeyNotFound
+	}
+	return s.MemoryKeySet.VerificationKey(ctx, kid, alg)
+}
+
+// TestCacheAsksEmbeddingKeySetsOnEveryHit checks that a KeySet that embeds
+// a MemoryKeySet but answers lookups its own way is asked on every hit,
+// like any KeySet of another package: its answer may change while the
+// embedded keys do not.
+func TestCacheAsksEmbeddingKeySetsOnEveryHit(t *testing.T) {
+	key := mustP256(t)
+	mem, err := ParseKeySet(jwksJSON(t, jwkOf(t, key.Public(), map[string]any{"kid": "k", "alg": "ES256"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &denyingKeySet{MemoryKeySet: mem}
+	a := MustNew(Config{KeySet: set, Algorithms: []string{"ES256"}}, WithCache(CacheOptions{}))
+	h := a.Guard(subEcho)
+	tok := gojwt.NewWithClaims(gojwt.SigningMethodES256, gojwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix()})
+	tok.Header["kid"] = "k"
+	raw, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		wantCacheStatus(t, cacheGet(h, raw), http.StatusOK, "")
+	}
+	if !a.cache.holds(raw) {
+		t.Fatal("the token is not cached")
+	}
+	set.denied.Store("k", true)
+	wantCacheStatus(t, cacheGet(h, raw), http.StatusUnauthorized, "Token signing key is unknown")
+	if a.cache.holds(raw) {
+		t.Error("a token whose key the set refuses stays cached")
+	}
+}

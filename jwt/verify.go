@@ -38,7 +38,7 @@ type verifier struct {
 
 	local *MemoryKeySet // nil when Config has no local key
 	set   KeySet
-	own   interface{ index() *keyIndex } // set, when it is one of ours
+	own   interface{ index() *keyIndex } // set, when it is a *MemoryKeySet or *RemoteKeySet
 
 	// header is the last header segment checkHeader accepted: an issuer
 	// sends the same one in every token, which then skips the check.
@@ -64,7 +64,14 @@ func newVerifier(cfg *Config, allowed []*algorithm, local []*localKey) *verifier
 		}
 		v.local.install(jwks)
 	}
-	v.own, _ = v.set.(interface{ index() *keyIndex })
+	// Only these answer lookups from their index alone: a type that
+	// embeds one may add rules of its own, and is asked as any other set.
+	switch s := v.set.(type) {
+	case *MemoryKeySet:
+		v.own = s
+	case *RemoteKeySet:
+		v.own = s
+	}
 	v.leeway = DefaultLeeway
 	if cfg.Leeway != 0 {
 		v.leeway = max(cfg.Leeway, 0) // negative means none
