@@ -83,9 +83,10 @@ type CacheOptions struct {
 //     handler that changes its P cannot change the next request's; the copy
 //     costs an allocation for each of them, under a microsecond for
 //     [RegisteredClaims] and a slice field (BenchmarkCachedTyped). Its
-//     validate tags, a function of P, are not run again; a Validate method
-//     that golang-jwt calls on a miss is called again, and a hit it refuses
-//     is verified anew. A P that cannot be copied so (one with a func or a
+//     validate tags, a function of P, are not run again, unless one of
+//     them compares a time.Time with the clock (gt, gte, lt, lte); a
+//     Validate method that golang-jwt calls on a miss is called again, and
+//     a hit either refuses is verified anew. A P that cannot be copied so (one with a func or a
 //     channel, a recursive type, a pointer, slice, map or interface in an
 //     unexported field, or an interface field that holds a value
 //     encoding/json does not produce) has its JSON payload decoded again on
@@ -568,8 +569,12 @@ func cloneValue(v any) (any, bool, int64) {
 // validHit runs the Validate method of a P that has one (golang-jwt's
 // ClaimsValidator, which the parser calls on a miss when *P is the claims it
 // decodes into) again on a hit: such a method may judge by the time or by
-// state outside the token, so its verdict is not cached.
+// state outside the token, so its verdict is not cached. So are P's
+// validate tags when some compare a time with the clock (see timedTags).
 func (a *TypedAuth[P]) validHit(p *P) bool {
+	if a.timed && a.validate.Struct(*p) != nil {
+		return false
+	}
 	if !a.direct {
 		return true
 	}

@@ -963,3 +963,45 @@ func TestCacheAsksEmbeddingKeySetsOnEveryHit(t *testing.T) {
 		t.Error("a token whose key the set refuses stays cached")
 	}
 }
+
+// sessionUser's session must lie in the future: the validator compares a
+// time.Time with gt to the time of each validation, not to the token's.
+type sessionUser struct {
+	RegisteredClaims
+	Session time.Time `json:"session" validate:"gt"`
+}
+
+// TestCacheRunsTimedValidateTagsOnHits checks that validate tags whose
+// verdict depends on the time (gt, gte, lt, lte on a time.Time) are checked
+// again on every hit: once the session is over, a cached token gets the
+// same 401 as an uncached one.
+func TestCacheRunsTimedValidateTagsOnHits(t *testing.T) {
+	t.Parallel() // it waits for the wall clock, which the validator reads
+	a := MustNewTyped[sessionUser](hsCacheConfig(nil), WithCache(CacheOptions{}))
+	if a.timed != true {
+		t.Error("sessionUser's validate tags are not known to depend on the time")
+	}
+	if b := MustNewTyped[cachedUser](hsCacheConfig(nil), WithCache(CacheOptions{})); b.timed {
+		t.Error("cachedUser's validate tags are taken to depend on the time")
+	}
+	end := time.Now().Add(time.Second)
+	tok, err := a.Encode(auth.Claims{"sub": "alice", "session": end}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Handler(func(w http.ResponseWriter, r *http.Request, u sessionUser) {})
+	for range 2 {
+		wantCacheStatus(t, cacheGet(h, tok), http.StatusOK, "")
+	}
+	if !a.cache.holds(tok) {
+		t.Fatal("the token is not cached")
+	}
+	time.Sleep(time.Until(end) + 10*time.Millisecond)
+	uncached := MustNewTyped[sessionUser](hsCacheConfig(nil))
+	wantCacheStatus(t, cacheGet(uncached.Handler(func(w http.ResponseWriter, r *http.Request, u sessionUser) {}), tok),
+		http.StatusUnauthorized, "Invalid claims: session fails gt")
+	wantCacheStatus(t, cacheGet(h, tok), http.StatusUnauthorized, "Invalid claims: session fails gt")
+	if a.cache.holds(tok) {
+		t.Error("a token its validate tags now refuse is still cached")
+	}
+}

@@ -97,6 +97,7 @@ type TypedAuth[P any] struct {
 	cache    *tokenCache         // nil unless WithCache
 	copy     copyFunc            // copies a P for the cache; nil when assignment does
 	copyable bool                // P can be copied (see copierOf)
+	timed    bool                // a validate tag of P compares a time with the clock
 }
 
 // NewTyped is [New] for a claims struct P that carries its scopes, usually
@@ -161,6 +162,7 @@ func newTyped[P any](cfg Config, scopesOf func(P) scopes.Set, opts []Option) (*T
 			return nil, err
 		}
 		a.validate = v
+		a.timed = timedTags(t, map[reflect.Type]bool{})
 	}
 	a.ScopedAuth = auth.NewScoped(b.opts.scheme, a.verify, scopesOf, b.authOptions()...)
 	return a, nil
@@ -181,6 +183,46 @@ func checkTags(v *validator.Validate, t reflect.Type) (err error) {
 	}()
 	_ = v.Struct(reflect.New(t).Interface()) // failed rules are expected
 	return nil
+}
+
+// timedTags reports whether a validate tag of the struct type t, or of a
+// struct it holds, applies gt, gte, lt or lte to a time: the validator
+// compares a time.Time with the clock for them (whatever their parameter),
+// so their verdict changes while a token is cached. It errs towards true.
+func timedTags(t reflect.Type, seen map[reflect.Type]bool) bool {
+	t = underElem(t)
+	if t.Kind() != reflect.Struct || t.ConvertibleTo(timeType) || seen[t] {
+		return false
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if underElem(f.Type).ConvertibleTo(timeType) {
+			for rule := range strings.FieldsFuncSeq(f.Tag.Get("validate"), func(r rune) bool { return r == ',' || r == '|' }) {
+				switch name, _, _ := strings.Cut(rule, "="); name {
+				case "gt", "gte", "lt", "lte":
+					return true
+				}
+			}
+		}
+		if timedTags(f.Type, seen) {
+			return true
+		}
+	}
+	return false
+}
+
+// underElem returns t without its pointers, slices, arrays and maps: the
+// type of the values they lead to.
+func underElem(t reflect.Type) reflect.Type {
+	for {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			t = t.Elem()
+		default:
+			return t
+		}
+	}
 }
 
 // Verify checks raw as [Auth.Verify] does, with the payload decoded into a
