@@ -213,11 +213,20 @@ func timedTags(t reflect.Type, seen map[reflect.Type]bool) bool {
 }
 
 // underElem returns t without its pointers, slices, arrays and maps: the
-// type of the values they lead to.
+// type of the values they lead to, or a container type that leads to
+// itself (type T map[string]T).
 func underElem(t reflect.Type) reflect.Type {
+	var seen map[reflect.Type]bool
 	for {
 		switch t.Kind() {
 		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			if seen[t] {
+				return t
+			}
+			if seen == nil {
+				seen = map[reflect.Type]bool{}
+			}
+			seen[t] = true
 			t = t.Elem()
 		default:
 			return t
