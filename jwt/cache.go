@@ -44,10 +44,9 @@ type CacheOptions struct {
 	// counts the token, the cached claims (the decoded map, or a typed
 	// auth's P, counted as its size and what its slices, maps, pointers,
 	// interfaces and strings hold, or the payload itself) and its own
-	// bookkeeping. Zero means
-	// [DefaultCacheBytes]. The bound is split between 1 to 16 shards, and
-	// a token whose entry would exceed its shard's share is verified but
-	// not cached.
+	// bookkeeping. Zero means [DefaultCacheBytes]. The bound is split
+	// between 1 to 16 shards, and a token whose entry would exceed its
+	// shard's share is verified but not cached.
 	MaxBytes int64
 }
 
@@ -86,11 +85,12 @@ type CacheOptions struct {
 //     validate tags, a function of P, are not run again, unless one of
 //     them compares a time.Time with the clock (gt, gte, lt, lte); a
 //     Validate method that golang-jwt calls on a miss is called again, and
-//     a hit either refuses is verified anew. A P that cannot be copied so (one with a func or a
-//     channel, a recursive type, a pointer, slice, map or interface in an
-//     unexported field, or an interface field that holds a value
-//     encoding/json does not produce) has its JSON payload decoded again on
-//     each hit instead, which costs what encoding/json costs for P.
+//     a hit either refuses is verified anew. A P that cannot be copied so
+//     (one with a func or a channel, a recursive type, a pointer, slice,
+//     map or interface in an unexported field, or an interface field that
+//     holds a value encoding/json does not produce) has its JSON payload
+//     decoded again on each hit instead, which costs what encoding/json
+//     costs for P.
 //
 // Stages added with [auth.Then], such as the revocation check of package
 // revoke, run after the cache, on hits as on misses.
