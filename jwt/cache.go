@@ -53,7 +53,7 @@ type CacheOptions struct {
 // WithCache caches verified tokens, so that a token presented again (a
 // client sends the same access token on every request while it lives) skips
 // the signature check and the decoding of its claims: a hit costs a hash of
-// the token, a comparison with the cached token and a copy of its claims,
+// the token's end, a comparison with the cached token and a copy of its claims,
 // about a microsecond, where a verification costs from 10 µs (HS256) to
 // 100 µs (ES256). Only verified tokens are cached; a rejected token is
 // verified again each time it is presented.
@@ -84,8 +84,9 @@ type CacheOptions struct {
 //     [RegisteredClaims] and a slice field (BenchmarkCachedTyped). Its
 //     validate tags, a function of P, are not run again, unless one of
 //     them compares a time.Time with the clock (gt, gte, lt, lte); a
-//     Validate method that golang-jwt calls on a miss is called again, and
-//     a hit either refuses is verified anew. A P that cannot be copied so
+//     Validate method that golang-jwt calls on a miss is called again (on
+//     a copy of a P it has accepted before: it should not change its
+//     receiver), and a hit either refuses is verified anew. A P that cannot be copied so
 //     (one with a func or a channel, a recursive type, a pointer, slice,
 //     map or interface in an unexported field, or an interface field that
 //     holds a value encoding/json does not produce) has its JSON payload
