@@ -511,12 +511,30 @@ func (a *Auth) verifyCached(ctx context.Context, raw string) (auth.Claims, error
 	if err != nil {
 		return nil, err
 	}
-	e := c.newEntry(h, raw, &rec, keys)
-	var cost int64
-	e.claims, e.nested, cost = cloneClaims(claims)
-	e.cost = cost
-	c.add(e)
+	if e := c.newEntry(h, raw, &rec, keys); e.keepClaims(claims) {
+		c.add(e)
+	}
 	return claims, nil
+}
+
+// keepClaims stores a copy of claims in e, which the handler of the miss
+// may change, and counts it by what it holds. It reports false, and e is
+// not to be cached, when claims hold a value encoding/json does not
+// produce.
+func (e *cacheEntry) keepClaims(claims auth.Claims) bool {
+	kept, ok := copyJSONValue(map[string]any(claims))
+	if !ok {
+		return false
+	}
+	e.claims = kept.(map[string]any)
+	e.cost = heldBytes(reflect.ValueOf(e.claims))
+	for _, v := range e.claims {
+		switch v.(type) {
+		case map[string]any, []any:
+			e.nested = true
+		}
+	}
+	return true
 }
 
 // copyClaims returns a copy of e's claims that shares nothing mutable
@@ -526,45 +544,8 @@ func (e *cacheEntry) copyClaims() auth.Claims {
 	if !e.nested {
 		return maps.Clone(e.claims)
 	}
-	c, _, _ := cloneClaims(e.claims)
-	return c
-}
-
-// cloneClaims returns a deep copy of m as decoded by encoding/json, whether
-// it holds arrays or objects, and an estimate of the memory the copy holds.
-func cloneClaims(m map[string]any) (auth.Claims, bool, int64) {
-	c := make(auth.Claims, len(m))
-	nested := false
-	cost := mapBytes(len(m), 32) // a string and an any a slot
-	for k, v := range m {
-		v, n, vc := cloneValue(v)
-		c[k] = v
-		nested = nested || n
-		cost += int64(len(k)) + vc
-	}
-	return c, nested, cost
-}
-
-func cloneValue(v any) (any, bool, int64) {
-	switch v := v.(type) {
-	case map[string]any:
-		c, _, cost := cloneClaims(v)
-		return c, true, cost
-	case []any:
-		c := make([]any, len(v))
-		cost := int64(24 + 16*len(v))
-		for i, x := range v {
-			var xc int64
-			c[i], _, xc = cloneValue(x)
-			cost += xc
-		}
-		return c, true, cost
-	case string:
-		return v, false, int64(16 + len(v))
-	case json.Number:
-		return v, false, int64(16 + len(v))
-	}
-	return v, false, 8 // float64, bool, nil
+	c, _ := copyJSONValue(map[string]any(e.claims)) // it copied them once
+	return c.(map[string]any)
 }
 
 // validHit runs the Validate method of a P that has one (golang-jwt's

@@ -591,9 +591,9 @@ func TestCacheFloodKeepsBoundsAndHotToken(t *testing.T) {
 		claims["sub"], claims["jti"] = "user-"+n, n+"-8d2f4c1e-6b7a"
 		rec := verified{key: c.v.local.index().all[0].key, alg: lookupAlgorithm("HS256"), exp: exp}
 		e := c.newEntry(c.hash(raw), raw, &rec, nil)
-		var cost int64
-		e.claims, e.nested, cost = cloneClaims(claims)
-		e.cost = cost
+		if !e.keepClaims(claims) {
+			t.Fatal("the flood's claims cannot be kept")
+		}
 		c.add(e)
 		if i%1000 == 999 {
 			if !c.holds(hot) {
