@@ -57,6 +57,27 @@ func (w *discardWriter) served() bool { return w.status == http.StatusOK && w.ok
 // handler. BENCHMARKS.md comes from [BenchmarkInterleaved] instead, whose
 // ratios hold on a loaded machine.
 func BenchmarkRequest(b *testing.B) {
+	eachCell(b, func(b *testing.B, e *Env, g Group, c Cell, tok string, subs []Subject) {
+		for _, sub := range subs {
+			b.Run(sub.Name, func(b *testing.B) {
+				h, err := sub.Build(b.Context(), e, c.Scenario)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if g.Parallel {
+					runParallel(b, h, tok)
+				} else {
+					runSerial(b, h, tok)
+				}
+			})
+		}
+	})
+}
+
+// eachCell runs f as the sub-benchmark <group>/<cell> of every cell, with
+// the cell's valid token and the subjects the group measures in it, and
+// the collector paused in the groups that ask for it.
+func eachCell(b *testing.B, f func(b *testing.B, e *Env, g Group, c Cell, tok string, subs []Subject)) {
 	e := newEnv(b)
 	for _, g := range Groups() {
 		b.Run(g.Name, func(b *testing.B) {
@@ -69,22 +90,13 @@ func BenchmarkRequest(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
+					var subs []Subject
 					for _, sub := range Subjects() {
-						if sub.Reason(c.Scenario) != "" || !g.Measures(sub.Name) {
-							continue
+						if sub.Reason(c.Scenario) == "" && g.Measures(sub.Name) {
+							subs = append(subs, sub)
 						}
-						b.Run(sub.Name, func(b *testing.B) {
-							h, err := sub.Build(b.Context(), e, c.Scenario)
-							if err != nil {
-								b.Fatal(err)
-							}
-							if g.Parallel {
-								runParallel(b, h, tok)
-							} else {
-								runSerial(b, h, tok)
-							}
-						})
 					}
+					f(b, e, g, c, tok, subs)
 				})
 			}
 		})
@@ -162,53 +174,36 @@ const blockTime = 3 * time.Millisecond
 // that rotates every iteration, so a change of machine load falls on every
 // subject alike. Requests are timed in groups of at least [groupTime]
 // (one request when it takes longer); groups that stalled (see
-// [settledMean]) are left out. In the parallel group, each block runs on GOMAXPROCS
+// [settledMean]) are left out. In the parallel groups, each block runs on GOMAXPROCS
 // goroutines at once, all through the same subject, so that contention
 // within a subject shows. It reports, per subject, <name>-ns/op (wall time
-// per request: mean request time over GOMAXPROCS in the parallel group), <name>-B/op and <name>-allocs/op (over 100 requests served
+// per request: mean request time over GOMAXPROCS in the parallel groups), <name>-B/op and <name>-allocs/op (over 100 requests served
 // before the loop); ns/op is one block through every subject and means
 // little. The report command runs it and writes BENCHMARKS.md.
 func BenchmarkInterleaved(b *testing.B) {
-	e := newEnv(b)
-	for _, g := range Groups() {
-		b.Run(g.Name, func(b *testing.B) {
-			if g.PauseGC {
-				defer pauseGC()()
+	eachCell(b, func(b *testing.B, e *Env, g Group, c Cell, tok string, subs []Subject) {
+		var hs []handler
+		var allocs [][2]float64
+		for _, sub := range subs {
+			h, err := sub.Build(b.Context(), e, c.Scenario)
+			if err != nil {
+				b.Fatal(err)
 			}
-			for _, c := range g.Cells {
-				b.Run(c.Name, func(b *testing.B) {
-					tok, err := e.Token(c.Scenario, Valid)
-					if err != nil {
-						b.Fatal(err)
-					}
-					var hs []handler
-					var allocs [][2]float64
-					for _, sub := range Subjects() {
-						if sub.Reason(c.Scenario) != "" || !g.Measures(sub.Name) {
-							continue
-						}
-						h, err := sub.Build(b.Context(), e, c.Scenario)
-						if err != nil {
-							b.Fatal(err)
-						}
-						a, perRequest := calibrate(b, h, tok)
-						hs = append(hs, newHandler(sub.Name, h, perRequest))
-						allocs = append(allocs, a)
-					}
-					procs := 1
-					if g.Parallel {
-						procs = runtime.GOMAXPROCS(0)
-					}
-					ns := interleave(b, hs, tok, procs)
-					for i, h := range hs {
-						b.ReportMetric(ns[i], h.name+"-ns/op")
-						b.ReportMetric(allocs[i][0], h.name+"-B/op")
-						b.ReportMetric(allocs[i][1], h.name+"-allocs/op")
-					}
-				})
-			}
-		})
-	}
+			a, perRequest := calibrate(b, h, tok)
+			hs = append(hs, newHandler(sub.Name, h, perRequest))
+			allocs = append(allocs, a)
+		}
+		procs := 1
+		if g.Parallel {
+			procs = runtime.GOMAXPROCS(0)
+		}
+		ns := interleave(b, hs, tok, procs)
+		for i, h := range hs {
+			b.ReportMetric(ns[i], h.name+"-ns/op")
+			b.ReportMetric(allocs[i][0], h.name+"-B/op")
+			b.ReportMetric(allocs[i][1], h.name+"-allocs/op")
+		}
+	})
 }
 
 // pauseGC pauses the garbage collector, with a memory limit as a

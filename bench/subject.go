@@ -67,6 +67,20 @@ func respond(w http.ResponseWriter, sub string) {
 	io.WriteString(w, sub)
 }
 
+// answerClaims is the handler body of the subjects whose middleware hands
+// the handler a claims map: the scope check a user adds when the
+// middleware has none, then sub.
+func answerClaims(w http.ResponseWriter, claims map[string]any, required []string) {
+	if len(required) > 0 {
+		if scope, _ := claims["scope"].(string); !hasScopes(scope, required) {
+			deny(w, http.StatusForbidden)
+			return
+		}
+	}
+	sub, _ := claims["sub"].(string)
+	respond(w, sub)
+}
+
 // deny answers a rejection by a middleware written here (the bare parser,
 // go-oidc); the peers answer their own.
 func deny(w http.ResponseWriter, status int) {

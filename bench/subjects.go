@@ -69,16 +69,7 @@ func bare() Subject {
 			p := gojwt.NewParser(gojwt.WithValidMethods([]string{s.Alg}), gojwt.WithIssuer(Issuer),
 				gojwt.WithAudience(Audience), gojwt.WithExpirationRequired())
 			handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				claims := r.Context().Value(claimsKey{}).(gojwt.MapClaims)
-				if len(s.Required) > 0 {
-					scope, _ := claims["scope"].(string)
-					if !hasScopes(scope, s.Required) {
-						deny(w, http.StatusForbidden)
-						return
-					}
-				}
-				sub, _ := claims["sub"].(string)
-				respond(w, sub)
+				answerClaims(w, r.Context().Value(claimsKey{}).(gojwt.MapClaims), s.Required)
 			})
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				raw, ok := bearerToken(r)
@@ -303,15 +294,7 @@ func chiJWTAuth() Subject {
 					deny(w, http.StatusUnauthorized)
 					return
 				}
-				if len(s.Required) > 0 {
-					scope, _ := claims["scope"].(string)
-					if !hasScopes(scope, s.Required) {
-						deny(w, http.StatusForbidden)
-						return
-					}
-				}
-				sub, _ := claims["sub"].(string)
-				respond(w, sub)
+				answerClaims(w, claims, s.Required)
 			})
 			return jwtauth.Verifier(ja)(jwtauth.Authenticator(ja)(handler)), nil
 		},
